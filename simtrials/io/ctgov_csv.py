@@ -1,0 +1,254 @@
+"""CSV exports of ClinicalTrials.gov: the website's ``ctg-studies.csv`` and the Trial2Vec layout.
+
+Column names are matched loosely (case, spaces, underscores and punctuation are ignored), so
+``NCT Number``, ``NCT_Number`` and ``nct number`` are the same column. The columns that exist
+are used; the ones that don't are left empty.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from ..errors import TrialFormatError
+from . import values
+
+__all__ = ["parse_csv_frame", "column_key", "looks_like_trial_csv"]
+
+_NCT = re.compile(r"^NCT\d{8}$")
+
+
+def column_key(name: str) -> str:
+    """The loose form of a column name: lower case letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+# schema field -> loose column names, in order of preference
+_WEBSITE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "nct_id": ("nctnumber", "nctid", "nct"),
+    "title": ("studytitle", "brieftitle", "title"),
+    "official_title": ("officialtitle",),
+    "acronym": ("acronym",),
+    "brief_summary": ("briefsummary", "summary"),
+    "detailed_description": ("detaileddescription",),
+    "conditions": ("conditions", "condition"),
+    "keywords": ("keywords", "keyword"),
+    "condition_mesh": ("conditionmesh", "conditionmeshterms"),
+    "interventions": ("interventions", "intervention"),
+    "phases": ("phases", "phase"),
+    "study_type": ("studytype",),
+    "overall_status": ("studystatus", "overallstatus", "status"),
+    "study_design": ("studydesign",),
+    "enrollment": ("enrollment",),
+    "start_date": ("startdate",),
+    "completion_date": ("completiondate",),
+    "last_update": ("lastupdateposted", "lastupdate", "lastupdated"),
+    "sponsor": ("sponsor", "leadsponsor"),
+    "collaborators": ("collaborators",),
+    "sex": ("sex", "gender"),
+    "std_ages": ("age", "ages"),
+    "eligibility_criteria": ("eligibilitycriteria", "criteria"),
+    "primary_outcomes": ("primaryoutcomemeasures", "primaryoutcomes"),
+    "locations": ("locations",),
+}
+
+# The Trial2Vec demo layout (nct_id, title, description, intervention_name, disease, keyword, …)
+_TRIAL2VEC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "nct_id": ("nctid",),
+    "title": ("title",),
+    "brief_summary": ("description",),
+    "conditions": ("disease",),
+    "keywords": ("keyword",),
+    "interventions": ("interventionname",),
+    "overall_status": ("overallstatus",),
+    "eligibility_criteria": ("criteria",),
+    "primary_outcomes": ("outcomemeasure",),
+}
+
+
+def looks_like_trial_csv(columns: list[str]) -> bool:
+    """Whether a CSV header has an NCT ID column of either layout."""
+    keys = {column_key(c) for c in columns}
+    return bool(keys & {"nctnumber", "nctid", "nct"})
+
+
+def _is_trial2vec(keys: set[str]) -> bool:
+    return {"nctid", "disease", "interventionname"} <= keys
+
+
+def _resolve(columns: list[str], mapping: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    by_key: dict[str, str] = {}
+    for c in columns:
+        by_key.setdefault(column_key(c), c)
+    found = {}
+    for field, keys in mapping.items():
+        for k in keys:
+            if k in by_key:
+                found[field] = by_key[k]
+                break
+    return found
+
+
+# Registry country names that hold a comma ("Korea, Republic of"): their second part.
+_COUNTRY_TAILS = re.compile(
+    r"^(republic of|islamic republic of|democratic republic of the|the democratic republic of the|"
+    r"united republic of|plurinational state of|bolivarian republic of|province of china|"
+    r"federated states of|occupied|the|republic of the)$",
+    re.I,
+)
+
+
+def _country(location: str) -> str:
+    """The country of a CSV "Locations" entry ("Facility, City, State, Zip, Country")."""
+    parts = [p.strip() for p in location.split(",")]
+    if len(parts) >= 2 and _COUNTRY_TAILS.match(parts[-1]):
+        return f"{parts[-2]}, {parts[-1]}"
+    return parts[-1]
+
+
+def _split(value: str, sep: str) -> list[str]:
+    if not value:
+        return []
+    parts = [p.strip() for p in value.split(sep)]
+    return [p for p in parts if p and p.lower() != "none"]
+
+
+def parse_csv_frame(frame: pd.DataFrame, *, source: str | None = None, errors: str = "raise"):
+    """Parse a CSV export already read as strings into normalized records.
+
+    Returns ``(records, problems)``: the records that parsed and, when ``errors="skip"``,
+    the :class:`TrialFormatError` of each record that did not.
+
+    Raises
+    ------
+    TrialFormatError
+        When the file has no NCT ID column, or (``errors="raise"``) for the first bad record.
+    """
+    columns = [str(c) for c in frame.columns]
+    keys = {column_key(c) for c in columns}
+    trial2vec = _is_trial2vec(keys)
+    cols = _resolve(columns, _TRIAL2VEC_COLUMNS if trial2vec else _WEBSITE_COLUMNS)
+    if "nct_id" not in cols:
+        raise TrialFormatError(
+            "not a ClinicalTrials.gov CSV export: no 'NCT Number' column "
+            f"(columns found: {', '.join(columns[:8])}{' …' if len(columns) > 8 else ''})",
+            source=source,
+            field="NCT Number",
+        )
+    list_sep = ", " if trial2vec else "|"
+    frame = frame.fillna("")
+    dayfirst = {
+        f: values.infer_dayfirst(frame[cols[f]].tolist())
+        for f in ("start_date", "completion_date", "last_update")
+        if f in cols
+    }
+    records: list[dict] = []
+    problems: list[TrialFormatError] = []
+    rows = frame[[c for c in cols.values()]].to_dict("records")
+    for pos, row in enumerate(rows):
+        try:
+            records.append(_parse_row(row, cols, pos, source, list_sep, trial2vec, dayfirst))
+        except TrialFormatError as exc:
+            if errors == "raise":
+                raise
+            problems.append(exc)
+    return records, problems
+
+
+def _parse_row(
+    row: dict[str, Any],
+    cols: dict[str, str],
+    pos: int,
+    source: str | None,
+    list_sep: str,
+    trial2vec: bool,
+    dayfirst: dict[str, bool],
+) -> dict:
+    def cell(field: str) -> str:
+        col = cols.get(field)
+        if col is None:
+            return ""
+        value = row[col]
+        return "" if value is None else str(value).strip()
+
+    nct = cell("nct_id")
+    if not nct:
+        raise TrialFormatError(
+            "the record has no NCT ID", source=source, position=pos, field=cols["nct_id"]
+        )
+    if not _NCT.match(nct):
+        raise TrialFormatError(
+            f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
+            source=source,
+            position=pos,
+            field=cols["nct_id"],
+        )
+
+    def fail(field: str, exc: Exception) -> TrialFormatError:
+        return TrialFormatError(
+            str(exc), source=source, position=pos, nct_id=nct, field=cols.get(field, field)
+        )
+
+    rec: dict[str, Any] = {"nct_id": nct, "source": source}
+    for field in (
+        "title",
+        "official_title",
+        "acronym",
+        "brief_summary",
+        "detailed_description",
+        "sponsor",
+    ):
+        rec[field] = cell(field) or None
+    criteria = cell("eligibility_criteria")
+    rec["eligibility_criteria"] = (criteria.replace("~", "\n") if trial2vec else criteria) or None
+    rec["conditions"] = _split(cell("conditions"), list_sep)
+    rec["keywords"] = _split(cell("keywords"), list_sep)
+    rec["condition_mesh"] = _split(cell("condition_mesh"), "|")
+    rec["collaborators"] = _split(cell("collaborators"), "|")
+    rec["primary_outcomes"] = _split(cell("primary_outcomes"), "|")
+
+    names, types = [], []
+    for item in _split(cell("interventions"), list_sep):
+        itype, name = values.split_intervention(item) if not trial2vec else (None, item)
+        if name:
+            names.append(name)
+            types.append(itype or "")
+    rec["interventions"] = names
+    rec["intervention_types"] = types if any(types) else []
+    rec["intervention_descriptions"] = []
+
+    try:
+        rec["phases"] = values.parse_phases(cell("phases"))
+    except ValueError as exc:
+        raise fail("phases", exc) from None
+    rec["study_type"] = values.parse_code(cell("study_type"))
+    rec["overall_status"] = values.parse_status(cell("overall_status"))
+    rec.update(values.parse_design(cell("study_design")))
+
+    enrollment = cell("enrollment")
+    if enrollment:
+        try:
+            rec["enrollment"] = int(float(enrollment))
+        except ValueError:
+            raise fail(
+                "enrollment", ValueError(f"expected a whole number, got {enrollment!r}")
+            ) from None
+    for field in ("start_date", "completion_date", "last_update"):
+        try:
+            rec[field] = values.parse_date(cell(field), dayfirst=dayfirst.get(field, False))
+        except ValueError as exc:
+            raise fail(field, exc) from None
+
+    rec["sex"] = values.parse_code(cell("sex"))
+    rec["std_ages"] = [
+        values.parse_code(a) for a in _split(cell("std_ages"), ",") if values.parse_code(a)
+    ]
+    countries: list[str] = []
+    for loc in _split(cell("locations"), "|"):
+        country = _country(loc)
+        if country and country not in countries:
+            countries.append(country)
+    rec["countries"] = countries
+    return rec

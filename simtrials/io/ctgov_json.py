@@ -1,0 +1,218 @@
+"""ClinicalTrials.gov API v2 JSON: one study dict -> one normalized record.
+
+A study looks like ``{"protocolSection": {"identificationModule": {"nctId": …}, …},
+"derivedSection": {…}}``. Only the fields of the normalized schema are read; a field of the
+wrong type raises :class:`~simtrials.errors.TrialFormatError` naming its JSON path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import TrialFormatError
+from . import values
+
+__all__ = ["parse_study", "is_study"]
+
+_NCT = re.compile(r"^NCT\d{8}$")
+
+
+def is_study(obj: Any) -> bool:
+    """Whether ``obj`` looks like one API v2 study."""
+    return isinstance(obj, dict) and "protocolSection" in obj
+
+
+class _Reader:
+    """Typed access to nested JSON with errors that name the path."""
+
+    def __init__(self, study: dict, source: str | None, position: int | None) -> None:
+        self.study = study
+        self.source = source
+        self.position = position
+        self.nct_id: str | None = None
+
+    def error(self, path: str, message: str) -> TrialFormatError:
+        return TrialFormatError(
+            message, source=self.source, position=self.position, nct_id=self.nct_id, field=path
+        )
+
+    def get(self, path: str, kind: type | tuple[type, ...], root: Any = None) -> Any:
+        node = self.study if root is None else root
+        for part in path.split("."):
+            if node is None:
+                return None
+            if not isinstance(node, dict):
+                raise self.error(path, f"expected an object at {part!r}, got {type(node).__name__}")
+            node = node.get(part)
+        if node is None:
+            return None
+        if not isinstance(node, kind) or (isinstance(node, bool) and bool not in _as_tuple(kind)):
+            raise self.error(
+                path, f"expected {_kind_name(kind)}, got {type(node).__name__} {_short(node)}"
+            )
+        return node
+
+    def text(self, path: str, root: Any = None) -> str | None:
+        return self.get(path, str, root)
+
+    def text_list(self, path: str, root: Any = None) -> list[str]:
+        items = self.get(path, list, root) or []
+        for item in items:
+            if not isinstance(item, str):
+                raise self.error(
+                    path, f"expected a list of strings, found {type(item).__name__} {_short(item)}"
+                )
+        return items
+
+    def objects(self, path: str) -> list[dict]:
+        items = self.get(path, list) or []
+        for item in items:
+            if not isinstance(item, dict):
+                raise self.error(path, f"expected a list of objects, found {type(item).__name__}")
+        return items
+
+    def parsed(self, path: str, parser, value: Any) -> Any:
+        try:
+            return parser(value)
+        except ValueError as exc:
+            raise self.error(path, str(exc)) from None
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+        int: "an integer",
+        bool: "true/false",
+        float: "a number",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_study(study: Any, *, source: str | None = None, position: int | None = None) -> dict:
+    """Turn one API v2 study dict into a normalized record (a dict of schema columns).
+
+    Raises
+    ------
+    TrialFormatError
+        When the study has no ``protocolSection`` or ``nctId``, a malformed NCT ID, or a
+        field of the wrong type.
+    """
+    r = _Reader(study, source, position)
+    if not isinstance(study, dict):
+        raise r.error(
+            "protocolSection",
+            f"expected a study object, got {type(study).__name__} {_short(study)}",
+        )
+    if "protocolSection" not in study:
+        raise r.error("protocolSection", "not an API v2 study: it has no 'protocolSection'")
+    ps = r.get("protocolSection", dict)
+    if ps is None:
+        raise r.error("protocolSection", "'protocolSection' is empty")
+    nct = r.get("protocolSection.identificationModule.nctId", str)
+    if nct is None:
+        raise r.error("protocolSection.identificationModule.nctId", "the study has no NCT ID")
+    nct = nct.strip()
+    if not _NCT.match(nct):
+        raise r.error(
+            "protocolSection.identificationModule.nctId",
+            f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
+        )
+    r.nct_id = nct
+    p = "protocolSection."
+
+    rec: dict[str, Any] = {"nct_id": nct, "source": source}
+    rec["title"] = r.text(p + "identificationModule.briefTitle")
+    rec["official_title"] = r.text(p + "identificationModule.officialTitle")
+    rec["acronym"] = r.text(p + "identificationModule.acronym")
+    rec["brief_summary"] = r.text(p + "descriptionModule.briefSummary")
+    rec["detailed_description"] = r.text(p + "descriptionModule.detailedDescription")
+    rec["conditions"] = r.text_list(p + "conditionsModule.conditions")
+    rec["keywords"] = r.text_list(p + "conditionsModule.keywords")
+    rec["condition_mesh"] = [
+        m["term"]
+        for m in r.objects("derivedSection.conditionBrowseModule.meshes")
+        if isinstance(m.get("term"), str)
+    ]
+    rec["intervention_mesh"] = [
+        m["term"]
+        for m in r.objects("derivedSection.interventionBrowseModule.meshes")
+        if isinstance(m.get("term"), str)
+    ]
+
+    names, types, descs, others = [], [], [], []
+    path = p + "armsInterventionsModule.interventions"
+    for iv in r.objects(path):
+        name = r.text("name", iv)
+        if name is None or not name.strip():
+            continue
+        names.append(name)
+        itype = r.text("type", iv)
+        types.append(values.parse_code(itype) or "")
+        descs.append(r.text("description", iv) or "")
+        others.extend(r.text_list("otherNames", iv))
+    rec["interventions"] = names
+    rec["intervention_types"] = types
+    rec["intervention_descriptions"] = descs
+    rec["intervention_other_names"] = others
+
+    rec["phases"] = r.parsed(
+        p + "designModule.phases", values.parse_phases, r.text_list(p + "designModule.phases")
+    )
+    rec["study_type"] = values.parse_code(r.text(p + "designModule.studyType"))
+    rec["overall_status"] = values.parse_status(r.text(p + "statusModule.overallStatus"))
+    rec["allocation"] = values.parse_code(r.text(p + "designModule.designInfo.allocation"))
+    rec["intervention_model"] = values.parse_code(
+        r.text(p + "designModule.designInfo.interventionModel")
+    )
+    rec["masking"] = values.parse_code(r.text(p + "designModule.designInfo.maskingInfo.masking"))
+    rec["primary_purpose"] = values.parse_code(r.text(p + "designModule.designInfo.primaryPurpose"))
+    count = r.get(p + "designModule.enrollmentInfo.count", (int, float))
+    rec["enrollment"] = int(count) if count is not None else None
+
+    for col, field in (
+        ("start_date", "statusModule.startDateStruct.date"),
+        ("completion_date", "statusModule.completionDateStruct.date"),
+        ("last_update", "statusModule.lastUpdatePostDateStruct.date"),
+    ):
+        rec[col] = r.parsed(p + field, values.parse_date, r.text(p + field))
+    if rec["last_update"] is None:
+        field = p + "statusModule.lastUpdateSubmitDate"
+        rec["last_update"] = r.parsed(field, values.parse_date, r.text(field))
+
+    rec["sponsor"] = r.text(p + "sponsorCollaboratorsModule.leadSponsor.name")
+    rec["collaborators"] = [
+        c["name"]
+        for c in r.objects(p + "sponsorCollaboratorsModule.collaborators")
+        if isinstance(c.get("name"), str)
+    ]
+    rec["sex"] = values.parse_code(r.text(p + "eligibilityModule.sex"))
+    rec["std_ages"] = r.text_list(p + "eligibilityModule.stdAges")
+    for col, field in (("minimum_age_years", "minimumAge"), ("maximum_age_years", "maximumAge")):
+        path = p + "eligibilityModule." + field
+        rec[col] = r.parsed(path, values.parse_age_years, r.text(path))
+    rec["healthy_volunteers"] = r.get(p + "eligibilityModule.healthyVolunteers", bool)
+    rec["eligibility_criteria"] = r.text(p + "eligibilityModule.eligibilityCriteria")
+    rec["primary_outcomes"] = [
+        ", ".join(str(o[k]).strip() for k in ("measure", "description", "timeFrame") if o.get(k))
+        for o in r.objects(p + "outcomesModule.primaryOutcomes")
+        if o.get("measure")
+    ]
+    countries: list[str] = []
+    for loc in r.objects(p + "contactsLocationsModule.locations"):
+        c = loc.get("country")
+        if isinstance(c, str) and c and c not in countries:
+            countries.append(c)
+    rec["countries"] = countries
+    return rec

@@ -1,0 +1,304 @@
+"""The normalized trial table: one row per trial, the same columns whatever the source.
+
+Every reader returns a DataFrame in this schema and every later stage (representation,
+indexing, search) reads only these columns. The table is the single place that says what a
+column is called, what type it holds and what it means.
+
+Conventions
+-----------
+- Text columns use pandas' ``string`` dtype; a missing value is ``<NA>``, never ``""``.
+- List columns (``conditions``, ``interventions`` …) hold a Python ``list`` of ``str`` in every
+  row; a missing list is ``[]``, never ``None`` or ``NaN``.
+- Dates are ``datetime64[ns]``; a month-only date ("2019-08") is the first of that month.
+- Categorical codes use ClinicalTrials.gov API v2 enums (``PHASE2``, ``EARLY_PHASE1``,
+  ``RECRUITING``, ``INTERVENTIONAL`` …) whichever format the record came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import TrialFormatError
+
+__all__ = [
+    "dtypes",
+    "Column",
+    "COLUMNS",
+    "COLUMN_NAMES",
+    "LIST_COLUMNS",
+    "TEXT_COLUMNS",
+    "DATE_COLUMNS",
+    "empty_frame",
+    "to_frame",
+    "validate",
+    "NCT_ID_PATTERN",
+]
+
+NCT_ID_PATTERN = r"^NCT\d{8}$"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the normalized trial table."""
+
+    name: str
+    kind: str  # "text" | "list" | "date" | "int" | "float" | "bool"
+    doc: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("nct_id", "text", "ClinicalTrials.gov identifier, 'NCT' + 8 digits (the table's key)."),
+    Column("title", "text", "Brief title."),
+    Column("official_title", "text", "Official (scientific) title."),
+    Column("acronym", "text", "Study acronym, e.g. 'STAMPEDE'."),
+    Column("brief_summary", "text", "Brief summary."),
+    Column("detailed_description", "text", "Detailed description."),
+    Column("conditions", "list", "Conditions or focus of the study, as registered."),
+    Column("keywords", "list", "Keywords given by the sponsor."),
+    Column("condition_mesh", "list", "MeSH terms of the conditions (derived by the registry)."),
+    Column("interventions", "list", "Intervention names, one per intervention."),
+    Column(
+        "intervention_types",
+        "list",
+        "Intervention types (DRUG, DEVICE, BIOLOGICAL …), aligned with interventions.",
+    ),
+    Column(
+        "intervention_descriptions",
+        "list",
+        "Intervention descriptions, aligned with interventions ('' where absent).",
+    ),
+    Column(
+        "intervention_other_names", "list", "Other names of the interventions (brand names, codes)."
+    ),
+    Column(
+        "intervention_mesh", "list", "MeSH terms of the interventions (derived by the registry)."
+    ),
+    Column("phases", "list", "Phases as API v2 codes: EARLY_PHASE1, PHASE1 … PHASE4, NA."),
+    Column("study_type", "text", "INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS."),
+    Column("overall_status", "text", "Recruitment status (RECRUITING, COMPLETED …)."),
+    Column("allocation", "text", "RANDOMIZED, NON_RANDOMIZED or NA."),
+    Column("intervention_model", "text", "PARALLEL, SINGLE_GROUP, CROSSOVER …"),
+    Column("masking", "text", "NONE, SINGLE, DOUBLE, TRIPLE or QUADRUPLE."),
+    Column("primary_purpose", "text", "TREATMENT, PREVENTION, DIAGNOSTIC …"),
+    Column("enrollment", "int", "Enrollment count (actual or anticipated)."),
+    Column("start_date", "date", "Study start date."),
+    Column("completion_date", "date", "Study completion date."),
+    Column(
+        "last_update", "date", "Date of the last update posted; used to pick the newest duplicate."
+    ),
+    Column("sponsor", "text", "Lead sponsor."),
+    Column("collaborators", "list", "Collaborators."),
+    Column("sex", "text", "ALL, FEMALE or MALE."),
+    Column("std_ages", "list", "Standard age groups: CHILD, ADULT, OLDER_ADULT."),
+    Column("minimum_age_years", "float", "Minimum age in years."),
+    Column("maximum_age_years", "float", "Maximum age in years."),
+    Column("healthy_volunteers", "bool", "Whether healthy volunteers are accepted."),
+    Column("eligibility_criteria", "text", "Eligibility criteria text."),
+    Column("primary_outcomes", "list", "Primary outcome measures."),
+    Column(
+        "countries", "list", "Countries of the study locations (distinct, in order of appearance)."
+    ),
+    Column("source", "text", "The file (or source) the record was read from."),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+LIST_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "list")
+TEXT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "text")
+DATE_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "date")
+_KIND = {c.name: c.kind for c in COLUMNS}
+_DTYPES = {
+    "text": "string",
+    "list": "object",
+    "date": "datetime64[ns]",
+    "int": "Int64",
+    "float": "Float64",
+    "bool": "boolean",
+}
+
+
+def dtypes() -> dict[str, str]:
+    """The pandas dtype of every column, by name."""
+    return {c.name: _DTYPES[c.kind] for c in COLUMNS}
+
+
+def empty_frame() -> pd.DataFrame:
+    """An empty DataFrame with the normalized columns and dtypes."""
+    return pd.DataFrame({name: pd.Series([], dtype=dt) for name, dt in dtypes().items()})
+
+
+def _clean_text(value: object) -> object:
+    if value is None or value is pd.NA:
+        return pd.NA
+    if isinstance(value, float) and np.isnan(value):
+        return pd.NA
+    text = str(value).strip()
+    return text if text else pd.NA
+
+
+def _clean_list(value: object) -> list[str]:
+    if value is None or value is pd.NA:
+        return []
+    if isinstance(value, float) and np.isnan(value):
+        return []
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        out = []
+        for item in value:
+            if item is None or item is pd.NA or (isinstance(item, float) and np.isnan(item)):
+                continue
+            s = str(item).strip()
+            if s:
+                out.append(s)
+        return out
+    raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+
+
+def _clean_aligned(value: object) -> list[str]:
+    """Like _clean_list but keeps empty strings, for lists aligned with interventions."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        return ["" if v is None or v is pd.NA else str(v).strip() for v in value]
+    raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+
+
+_ALIGNED = {"intervention_descriptions"}
+
+
+def to_frame(records: list[dict]) -> pd.DataFrame:
+    """Build a normalized table from record dicts whose values are already parsed.
+
+    Missing keys become NA / ``[]``; text is stripped and empty text becomes NA. This is the one
+    place where Python values are turned into the schema's dtypes.
+    """
+    if not records:
+        return empty_frame()
+    data: dict[str, list] = {name: [] for name in COLUMN_NAMES}
+    for rec in records:
+        for name in COLUMN_NAMES:
+            value = rec.get(name)
+            kind = _KIND[name]
+            if kind == "list":
+                data[name].append(_clean_aligned(value) if name in _ALIGNED else _clean_list(value))
+            elif kind == "text":
+                data[name].append(_clean_text(value))
+            else:
+                data[name].append(pd.NA if value is None else value)
+    return _coerce(pd.DataFrame(data))
+
+
+def _coerce(df: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for col in COLUMNS:
+        s = df[col.name]
+        if col.kind == "text":
+            s = s.astype("string")
+        elif col.kind == "list":
+            s = s.astype("object")
+        elif col.kind == "date":
+            s = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+        elif col.kind == "int":
+            s = pd.to_numeric(s, errors="coerce").round().astype("Int64")
+        elif col.kind == "float":
+            s = pd.to_numeric(s, errors="coerce").astype("Float64")
+        elif col.kind == "bool":
+            s = s.astype("boolean")
+        out[col.name] = s
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+
+
+def validate(df: pd.DataFrame, *, source: str = "DataFrame") -> pd.DataFrame:
+    """Check that ``df`` is a normalized trial table and return a clean copy of it.
+
+    Columns that are missing are added empty, extra columns are dropped, each value is checked
+    against its column's type and coerced to the schema's dtype.
+
+    Raises
+    ------
+    TrialFormatError
+        When a value cannot be read as its column's type, naming the row, the NCT ID and the
+        column; or when ``nct_id`` is missing or malformed.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TrialFormatError(
+            f"expected a pandas DataFrame, got {type(df).__name__}", source=source
+        )
+    if "nct_id" not in df.columns:
+        raise TrialFormatError(
+            "the DataFrame has no 'nct_id' column; expected the normalized schema "
+            "(see simtrials.schema.COLUMNS)",
+            source=source,
+            field="nct_id",
+        )
+    df = df.reset_index(drop=True)
+    rows = []
+    ids = df["nct_id"].tolist()
+    pat = re.compile(NCT_ID_PATTERN)
+    for i, nct in enumerate(ids):
+        if not isinstance(nct, str) or not pat.match(nct.strip()):
+            raise TrialFormatError(
+                f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
+                source=source,
+                position=i,
+                field="nct_id",
+            )
+    records = df.to_dict("records")
+    for i, rec in enumerate(records):
+        clean = {}
+        for col in COLUMNS:
+            if col.name not in rec:
+                continue
+            value = rec[col.name]
+            try:
+                clean[col.name] = _check_value(col, value)
+            except (TypeError, ValueError) as exc:
+                raise TrialFormatError(
+                    str(exc), source=source, position=i, nct_id=str(ids[i]), field=col.name
+                ) from None
+        rows.append(clean)
+    out = to_frame(rows)
+    if "source" not in df.columns:
+        out["source"] = pd.array([source] * len(out), dtype="string")
+    return out
+
+
+def _check_value(col: Column, value: object) -> object:
+    missing = value is None or value is pd.NA or value is pd.NaT
+    if not missing and isinstance(value, float) and np.isnan(value):
+        missing = True
+    if col.kind == "list":
+        if missing:
+            return []
+        if isinstance(value, str):
+            raise TypeError(f"expected a list of strings, got the string {value[:60]!r}")
+        if not isinstance(value, (list, tuple, np.ndarray)):
+            raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+        for item in value:
+            if item is not None and not isinstance(item, str):
+                raise TypeError(
+                    f"expected a list of strings, found an item of type {type(item).__name__}"
+                )
+        return list(value)
+    if missing:
+        return None
+    if col.kind == "text":
+        if not isinstance(value, str):
+            raise TypeError(f"expected text, got {type(value).__name__}")
+        return value
+    if col.kind == "date":
+        ts = pd.to_datetime(value, errors="coerce")
+        if ts is pd.NaT or pd.isna(ts):
+            raise ValueError(f"expected a date, got {value!r}")
+        return ts
+    if col.kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"expected a number, got {type(value).__name__}")
+        return value
+    if col.kind == "bool":
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"expected True/False, got {type(value).__name__}")
+        return bool(value)
+    return value
