@@ -9,8 +9,22 @@
 from __future__ import annotations
 
 from . import datasets, errors, schema
+from .embed import Embedder
 from .io import TrialFormatWarning, read_ctgov
+from .search import Explanation, Hits
+from .trial_index import TrialIndex
 
 __version__ = "0.1.0"
 
-__all__ = ["read_ctgov", "datasets", "errors", "schema", "TrialFormatWarning", "__version__"]
+__all__ = [
+    "read_ctgov",
+    "TrialIndex",
+    "Embedder",
+    "Hits",
+    "Explanation",
+    "datasets",
+    "errors",
+    "schema",
+    "TrialFormatWarning",
+    "__version__",
+]

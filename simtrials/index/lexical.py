@@ -1,0 +1,136 @@
+"""Lexical similarity: TF-IDF cosine over each trial's whole text, kept incrementally.
+
+Tokenization is scikit-learn's (``CountVectorizer``'s analyzer: lower case, English stop words
+removed, word unigrams) and the weighting is scikit-learn's TF-IDF (sublinear tf, smoothed
+idf, l2 norm). Unlike a fitted ``TfidfVectorizer``, the index keeps raw term counts and
+document frequencies, and computes idf at query time, so adding or removing trials gives
+exactly the scores of a model fitted afresh on the new corpus. It saves as plain arrays and a
+JSON vocabulary (no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
+
+__all__ = ["LexicalIndex"]
+
+
+def _analyzer():
+    return CountVectorizer(lowercase=True, stop_words="english", token_pattern=r"(?u)\b\w[\w\-]*\w\b|\b\w\b").build_analyzer()
+
+
+class LexicalIndex:
+    """Term counts of every trial's text, rows aligned with the index's trial table."""
+
+    def __init__(self) -> None:
+        self._analyze = _analyzer()
+        self.vocabulary: dict[str, int] = {}
+        self.counts = sp.csr_matrix((0, 0), dtype=np.float32)
+        self.df = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self.counts.shape[0]
+
+    # ----------------------------------------------------------------- building
+    def _count(self, texts: Sequence[str], *, grow: bool) -> sp.csr_matrix:
+        indptr = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        for text in texts:
+            row: dict[int, int] = {}
+            for tok in self._analyze(text or ""):
+                j = self.vocabulary.get(tok)
+                if j is None:
+                    if not grow:
+                        continue
+                    j = self.vocabulary[tok] = len(self.vocabulary)
+                row[j] = row.get(j, 0) + 1
+            indices.extend(row)
+            data.extend(row.values())
+            indptr.append(len(indices))
+        return sp.csr_matrix(
+            (np.asarray(data, np.float32), np.asarray(indices, np.int64), np.asarray(indptr, np.int64)),
+            shape=(len(texts), len(self.vocabulary)),
+        )
+
+    def add(self, texts: Sequence[str]) -> None:
+        """Append one row per text."""
+        new = self._count(texts, grow=True)
+        width = len(self.vocabulary)
+        old = self.counts
+        if old.shape[1] < width:
+            old = sp.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], width))
+        self.counts = sp.vstack([old, new], format="csr") if old.shape[0] else new
+        df = np.zeros(width, dtype=np.int64)
+        df[: len(self.df)] = self.df
+        df += np.bincount(new.indices, minlength=width)[:width]
+        self.df = df
+
+    def remove_rows(self, keep: np.ndarray) -> None:
+        """Keep only the rows where ``keep`` is True."""
+        dropped = self.counts[~keep]
+        self.df = self.df - np.bincount(dropped.indices, minlength=len(self.df))
+        self.counts = self.counts[keep]
+
+    # ----------------------------------------------------------------- scoring
+    def _idf(self) -> np.ndarray:
+        n = self.counts.shape[0]
+        return (np.log((1.0 + n) / (1.0 + self.df)) + 1.0).astype(np.float32)
+
+    def _weigh(self, counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+        m = counts.copy().astype(np.float32)
+        m.data = 1.0 + np.log(m.data)
+        m = m @ sp.diags(idf)
+        return normalize(m, norm="l2", copy=False)
+
+    def query_vector(self, text: str) -> sp.csr_matrix:
+        """The TF-IDF vector of a query text (words not in the corpus are ignored)."""
+        counts = self._count([text], grow=False)
+        if counts.shape[1] < len(self.df):
+            counts = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=(1, len(self.df)))
+        return self._weigh(counts, self._idf())
+
+    def row_vector(self, row: int) -> sp.csr_matrix:
+        """The TF-IDF vector of an indexed trial."""
+        return self._weigh(self.counts[row], self._idf())
+
+    def scores(self, query: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
+        """Cosine between the query vector and the given rows (all rows when ``None``)."""
+        docs = self.counts if rows is None else self.counts[rows]
+        if docs.shape[0] == 0:
+            return np.zeros(0, dtype=np.float32)
+        weighted = self._weigh(docs, self._idf())
+        return np.asarray((weighted @ query.T).todense()).ravel().astype(np.float32)
+
+    def shared_terms(self, a: sp.csr_matrix, b: sp.csr_matrix, n: int = 8) -> list[str]:
+        """The terms two TF-IDF vectors share, by their contribution to the cosine."""
+        prod = a.multiply(b).tocsr()
+        if prod.nnz == 0:
+            return []
+        order = np.argsort(-prod.data)[:n]
+        inverse = {j: t for t, j in self.vocabulary.items()}
+        return [inverse[int(prod.indices[i])] for i in order]
+
+    # ----------------------------------------------------------------- persistence
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], str]:
+        """Plain arrays and a JSON vocabulary, for saving without pickle."""
+        c = self.counts
+        arrays = {"data": c.data, "indices": c.indices, "indptr": c.indptr, "shape": np.array(c.shape), "df": self.df}
+        vocab = json.dumps(sorted(self.vocabulary, key=self.vocabulary.get), ensure_ascii=False)
+        return arrays, vocab
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], vocab_json: str) -> LexicalIndex:
+        lex = cls()
+        terms = json.loads(vocab_json)
+        lex.vocabulary = {t: i for i, t in enumerate(terms)}
+        shape = tuple(int(x) for x in arrays["shape"])
+        lex.counts = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+        lex.df = np.asarray(arrays["df"], dtype=np.int64)
+        return lex

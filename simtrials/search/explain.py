@@ -1,0 +1,95 @@
+"""Why two trials are similar: shared conditions and interventions, shared terms, field scores."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..represent import GENERIC_INTERVENTIONS, condition_items, intervention_items
+
+__all__ = ["Explanation", "shared_items", "shared_conditions", "shared_interventions"]
+
+_STOP = {"of", "the", "and", "in", "with", "for", "a", "an", "to", "or", "on", "by", "mg", "dose", "disease", "disorder"}
+
+
+def _tokens(item: str) -> frozenset[str]:
+    words = re.findall(r"[a-z0-9]+", item.lower())
+    out = set()
+    for w in words:
+        if w in _STOP:
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.add(w)
+    return frozenset(out)
+
+
+def shared_items(query_items: list[str], cand_items: list[str]) -> list[str]:
+    """The candidate's items that match one of the query's.
+
+    Two items match when they are equal ignoring case, punctuation and plurals, when all the
+    words of one are in the other ("ischemic stroke", "acute ischemic stroke"), or when they
+    share at least two words that make up half of the shorter one ("perinatal arterial
+    ischemic stroke", "acute ischemic stroke").
+    """
+    qtok = [t for t in (_tokens(q) for q in query_items) if t]
+    out = []
+    for c in cand_items:
+        ct = _tokens(c)
+        if ct and any(_match(ct, q) for q in qtok) and c not in out:
+            out.append(c)
+    return out
+
+
+def _match(a: frozenset[str], b: frozenset[str]) -> bool:
+    if a <= b or b <= a:
+        return True
+    common = len(a & b)
+    return common >= 2 and 2 * common >= min(len(a), len(b))
+
+
+def shared_conditions(query: pd.Series | dict, cand: pd.Series | dict) -> list[str]:
+    """Conditions (with keywords and MeSH terms) the candidate shares with the query."""
+    return shared_items(condition_items(query), condition_items(cand))
+
+
+def shared_interventions(query: pd.Series | dict, cand: pd.Series | dict) -> list[str]:
+    """Interventions the candidate shares with the query (placebo and other comparators left out)."""
+    q = [*intervention_items(query), *query.get("intervention_mesh", [])]
+    c = [*intervention_items(cand), *cand.get("intervention_mesh", [])]
+    return [x for x in shared_items(q, c) if not GENERIC_INTERVENTIONS.match(x)]
+
+
+@dataclass
+class Explanation:
+    """Why a candidate trial is similar to a query (from :meth:`TrialIndex.explain`)."""
+
+    query: str
+    nct_id: str
+    title: str
+    score: float
+    field_scores: dict[str, float]
+    lexical: float
+    shared_conditions: list[str] = field(default_factory=list)
+    shared_interventions: list[str] = field(default_factory=list)
+    shared_terms: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-part scores as a one-column DataFrame (``score``), fields then lexical then fused."""
+        rows = {f"score_{f}": v for f, v in self.field_scores.items()}
+        rows["score_lexical"] = self.lexical
+        rows["score"] = self.score
+        return pd.DataFrame({"value": rows})
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={v:.2f}" if v == v else f"{f}=n/a" for f, v in self.field_scores.items())
+        lines = [
+            f"{self.nct_id} vs {self.query}: score {self.score:.3f}  ({self.title})",
+            f"  fields: {fields}, lexical={self.lexical:.2f}",
+            f"  shared conditions: {', '.join(self.shared_conditions) or '(none)'}",
+            f"  shared interventions: {', '.join(self.shared_interventions) or '(none)'}",
+            f"  shared terms: {', '.join(self.shared_terms) or '(none)'}",
+        ]
+        return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""``Hits``: the ranked results of a search, a pandas DataFrame that reads at a glance."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["Hits", "HIT_COLUMNS"]
+
+HIT_COLUMNS = (
+    "rank",
+    "nct_id",
+    "title",
+    "score",
+    # score_<field> ..., score_lexical inserted here
+    "shared_conditions",
+    "shared_interventions",
+    "phases",
+    "overall_status",
+    "study_type",
+    "start_date",
+    "conditions",
+    "interventions",
+)
+
+
+def _short(value: object, width: int) -> str:
+    if isinstance(value, list):
+        text = ", ".join(map(str, value))
+    elif value is None or (not isinstance(value, str) and pd.isna(value)):
+        text = ""
+    else:
+        text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class Hits(pd.DataFrame):
+    """Ranked similar trials, best first: a DataFrame with a compact display.
+
+    All columns keep their full values (lists stay lists); only the printed and Jupyter views
+    are shortened: long titles and lists are cut, scores shown with 3 decimals, and the
+    record columns (conditions, interventions) left out. ``hits.to_frame()`` or
+    ``pd.DataFrame(hits)`` gives a plain DataFrame.
+    """
+
+    _metadata = ["query"]
+
+    @property
+    def _constructor(self):
+        return Hits
+
+    def to_frame(self) -> pd.DataFrame:
+        """The hits as a plain pandas DataFrame."""
+        return pd.DataFrame(self)
+
+    def _compact(self) -> pd.DataFrame:
+        df = pd.DataFrame(self)
+        if "nct_id" not in df.columns:
+            return df
+        keep = [c for c in df.columns if c not in ("conditions", "interventions", "study_type")]
+        view = df[keep].copy()
+        for col in view.columns:
+            if col == "title":
+                view[col] = view[col].map(lambda v: _short(v, 60))
+            elif col.startswith("score"):
+                view[col] = view[col].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+            elif col in ("shared_conditions", "shared_interventions", "phases"):
+                view[col] = view[col].map(lambda v: _short(v, 40))
+            elif col == "start_date":
+                view[col] = view[col].dt.strftime("%Y-%m").fillna("")
+        return view.set_index("rank") if "rank" in view.columns else view
+
+    def __repr__(self) -> str:
+        if "nct_id" not in self.columns:
+            return super().__repr__()
+        with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60):
+            head = f"{len(self)} similar trials" + (f" to {self.query}" if getattr(self, "query", None) else "")
+            return head + "\n" + repr(self._compact())
+
+    def _repr_html_(self) -> str:
+        if "nct_id" not in self.columns:
+            return super()._repr_html_()
+        head = f"<p><b>{len(self)} similar trials</b>" + (f" to {self.query}" if getattr(self, "query", None) else "") + "</p>"
+        return head + self._compact().to_html(escape=True)
