@@ -247,7 +247,9 @@ class Embedder:
     def _probe_fingerprint(self) -> str:
         if self._fingerprint is None:
             vec = self._st.encode([_PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
-            self._fingerprint = hashlib.sha256(np.round(vec.astype(np.float64), 3).tobytes()).hexdigest()[:16]
+            self._fingerprint = hashlib.sha256(
+                np.round(vec.astype(np.float64), 3).tobytes()
+            ).hexdigest()[:16]
         return self._fingerprint
 
     def _save_disk_cache(self, new_keys: list[bytes]) -> None:

@@ -80,7 +80,12 @@ def write_index_dir(path: str | os.PathLike, files: dict[str, Any], manifest: di
     final_dir = root / f"data-{token}"
     os.replace(data_dir, final_dir)
     _fsync_dir(root)
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "data_dir": final_dir.name, "files": checksums}
+    manifest = {
+        **manifest,
+        "format_version": FORMAT_VERSION,
+        "data_dir": final_dir.name,
+        "files": checksums,
+    }
     tmp = root / f"{MANIFEST}.{token}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2, sort_keys=True)

@@ -112,7 +112,9 @@ def _match_long_form(letters: list[str], words: list[str]) -> str | None:
                 ok = False
                 break
             pos += 1
-        initials = sum(1 for w in cand for part in w.split("-") if part and part[0].lower() in letters)
+        initials = sum(
+            1 for w in cand for part in w.split("-") if part and part[0].lower() in letters
+        )
         if ok and initials >= max(1, len(cand) - 1):
             return " ".join(cand)
     return None
@@ -133,7 +135,9 @@ def expand_abbreviations(text: str, abbreviations: dict[str, str]) -> str:
 
 def condition_items(trial: pd.Series | dict) -> list[str]:
     """The distinct condition names of a trial: conditions, then MeSH terms, then keywords."""
-    return _distinct([*trial.get("conditions", []), *trial.get("condition_mesh", []), *trial.get("keywords", [])])
+    return _distinct(
+        [*trial.get("conditions", []), *trial.get("condition_mesh", []), *trial.get("keywords", [])]
+    )
 
 
 def intervention_items(trial: pd.Series | dict, *, drop_generic: bool = True) -> list[str]:
@@ -154,7 +158,9 @@ def _raw_field(trial: pd.Series | dict, field: str) -> str:
             parts = parts[1:]
         return ". ".join(str(p) for p in parts)
     if field == "summary":
-        return "\n".join(str(get(c)) for c in ("brief_summary", "detailed_description") if _present(get(c)))
+        return "\n".join(
+            str(get(c)) for c in ("brief_summary", "detailed_description") if _present(get(c))
+        )
     if field == "conditions":
         return "; ".join(condition_items(trial))
     if field == "interventions":
@@ -172,7 +178,11 @@ def _raw_field(trial: pd.Series | dict, field: str) -> str:
         text = "; ".join(_distinct(items))
         if others:
             text += f" ({', '.join(_distinct(others))})"
-        extra = [d for i, d in enumerate(descs) if d and not GENERIC_INTERVENTIONS.match(names[i].strip())]
+        extra = [
+            d
+            for i, d in enumerate(descs)
+            if d and not GENERIC_INTERVENTIONS.match(names[i].strip())
+        ]
         if extra:
             text += ". " + " ".join(_distinct(extra))
         return text.strip(" .")
@@ -184,7 +194,9 @@ def _raw_field(trial: pd.Series | dict, field: str) -> str:
     raise ValueError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
 
 
-def field_text(trial: pd.Series | dict, field: str, *, abbreviations: dict[str, str] | None = None) -> str:
+def field_text(
+    trial: pd.Series | dict, field: str, *, abbreviations: dict[str, str] | None = None
+) -> str:
     """The text of one field of one trial ('' when the trial has nothing for it)."""
     text = _raw_field(trial, field)
     return expand_abbreviations(text, abbreviations) if abbreviations else text
@@ -220,7 +232,11 @@ def field_texts(trials: pd.DataFrame, fields: Iterable[str]) -> dict[str, list[s
     fields = list(fields)
     out: dict[str, list[str]] = {f: [] for f in fields}
     for rec in trials.to_dict("records"):
-        whole = _raw_field(rec, "all") + "\n" + (_raw_field(rec, "eligibility") if "eligibility" in fields else "")
+        whole = (
+            _raw_field(rec, "all")
+            + "\n"
+            + (_raw_field(rec, "eligibility") if "eligibility" in fields else "")
+        )
         abbreviations = find_abbreviations(whole)
         for f in fields:
             out[f].append(field_text(rec, f, abbreviations=abbreviations))

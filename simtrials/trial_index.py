@@ -26,7 +26,13 @@ import pandas as pd
 
 from . import persist, schema
 from .embed import DEFAULT_MODEL, Embedder
-from .errors import DuplicateTrialError, IndexFormatError, ModelMismatchError, QueryError, TrialNotFoundError
+from .errors import (
+    DuplicateTrialError,
+    IndexFormatError,
+    ModelMismatchError,
+    QueryError,
+    TrialNotFoundError,
+)
 from .index.lexical import LexicalIndex
 from .index.vectors import FieldVectors, choose_factory
 from .io import read_ctgov
@@ -49,7 +55,9 @@ _PLACEHOLDER_ID = "NCT00000000"
 class _Query:
     """A resolved query: its record (if any), vectors per field, whole-text vector, TF-IDF vector."""
 
-    def __init__(self, label: str, nct_id: str | None, record: dict | None, vectors: dict, whole, lexical) -> None:
+    def __init__(
+        self, label: str, nct_id: str | None, record: dict | None, vectors: dict, whole, lexical
+    ) -> None:
         self.label = label
         self.nct_id = nct_id
         self.record = record
@@ -80,7 +88,11 @@ class TrialIndex:
         nprobe: int = 32,
     ) -> None:
         self.embedder = embedder if embedder is not None else Embedder()
-        self.scoring = scoring if scoring is not None else Scoring(dict(DEFAULT_FIELDS), DEFAULT_LEXICAL_WEIGHT, dict(DEFAULT_CAPS))
+        self.scoring = (
+            scoring
+            if scoring is not None
+            else Scoring(dict(DEFAULT_FIELDS), DEFAULT_LEXICAL_WEIGHT, dict(DEFAULT_CAPS))
+        )
         self.index_spec = index
         self.ef_search = ef_search
         self.nprobe = nprobe
@@ -161,7 +173,9 @@ class TrialIndex:
         idx._add_table(table, show_progress=show_progress)
         return idx
 
-    def _encode_table(self, table: pd.DataFrame, *, show_progress: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def _encode_table(
+        self, table: pd.DataFrame, *, show_progress: bool
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Field -> (vectors, has-text mask) for the rows of ``table``. Touches no state."""
         texts = field_texts(table, self.scoring.fields)
         out = {}
@@ -211,7 +225,11 @@ class TrialIndex:
                 raise
             self._next_id += len(table)
             self._ids = np.concatenate([self._ids, ids])
-            self._trials = pd.concat([self._trials, table], ignore_index=True) if len(self._trials) else table.reset_index(drop=True)
+            self._trials = (
+                pd.concat([self._trials, table], ignore_index=True)
+                if len(self._trials)
+                else table.reset_index(drop=True)
+            )
             self._reindex_rows()
 
     def _reindex_rows(self) -> None:
@@ -249,7 +267,9 @@ class TrialIndex:
         with self._lock:
             missing = [n for n in table["nct_id"] if n not in self._row]
             if missing:
-                raise TrialNotFoundError(missing[0], f"cannot update trials not in the index: {', '.join(missing[:5])}")
+                raise TrialNotFoundError(
+                    missing[0], f"cannot update trials not in the index: {', '.join(missing[:5])}"
+                )
             self._encode_table(table, show_progress=show_progress)  # fail before changing anything
             self._remove_ids(table["nct_id"].tolist())
             self._add_table(table, show_progress=False)  # vectors now come from the cache
@@ -267,7 +287,10 @@ class TrialIndex:
         with self._lock:
             missing = [n for n in ids if n not in self._row]
             if missing:
-                raise TrialNotFoundError(missing[0], f"cannot remove trials not in the index: {', '.join(map(str, missing[:5]))}")
+                raise TrialNotFoundError(
+                    missing[0],
+                    f"cannot remove trials not in the index: {', '.join(map(str, missing[:5]))}",
+                )
             self._remove_ids(ids)
         return self
 
@@ -399,7 +422,9 @@ class TrialIndex:
             expanded = expand_abbreviations(text.strip(), find_abbreviations(text))
             vec = self.embedder.encode([expanded])[0]
             self._check_model()
-            q = _Query(repr(_clip(text, 50)), None, None, {}, vec, self._lexical.query_vector(expanded))
+            q = _Query(
+                repr(_clip(text, 50)), None, None, {}, vec, self._lexical.query_vector(expanded)
+            )
             return self._rank(q, k, where, candidates)
 
     def explain(self, query: Any, nct_id: str) -> explain_mod.Explanation:
@@ -492,7 +517,9 @@ class TrialIndex:
         nct_id = None if nct_id is None or pd.isna(nct_id) else str(nct_id)
         return _Query(label, nct_id, record, vectors, whole_vec, self._lexical.query_vector(whole))
 
-    def _candidate_rows(self, q: _Query, k: int | None, where, candidates) -> tuple[np.ndarray, int]:
+    def _candidate_rows(
+        self, q: _Query, k: int | None, where, candidates
+    ) -> tuple[np.ndarray, int]:
         where = validate_where(where)
         n = len(self._trials)
         if candidates is not None:
@@ -502,7 +529,8 @@ class TrialIndex:
             unknown = [c for c in cands if c not in self._row]
             if unknown:
                 raise TrialNotFoundError(
-                    unknown[0], f"{len(unknown)} candidate(s) not in the index: {', '.join(map(str, unknown[:5]))}"
+                    unknown[0],
+                    f"{len(unknown)} candidate(s) not in the index: {', '.join(map(str, unknown[:5]))}",
                 )
             rows = np.array([self._row[c] for c in cands], dtype=np.int64)
             k_eff = len(rows) if k is None else _check_k(k)
@@ -546,11 +574,19 @@ class TrialIndex:
             else:
                 cands[f] = fv.get(ids)
                 present[f] = fv.has(ids)
-        per_field, sem = semantic(q.vectors, cands, present, self.scoring.fields, q.whole, self.scoring.caps)
+        per_field, sem = semantic(
+            q.vectors, cands, present, self.scoring.fields, q.whole, self.scoring.caps
+        )
         lex = self._lexical.scores(q.lexical, rows)
         score = fuse(sem, lex, self.scoring.lexical_weight)
         frame = self._trials.iloc[rows]
-        out = pd.DataFrame({"nct_id": frame["nct_id"].to_numpy(), "title": frame["title"].to_numpy(), "score": score})
+        out = pd.DataFrame(
+            {
+                "nct_id": frame["nct_id"].to_numpy(),
+                "title": frame["title"].to_numpy(),
+                "score": score,
+            }
+        )
         for f in self.scoring.fields:
             out[f"score_{f}"] = per_field[f]
         out["score_lexical"] = lex
@@ -560,9 +596,24 @@ class TrialIndex:
     def _with_reasons(self, q: _Query, out: pd.DataFrame) -> pd.DataFrame:
         records = self._trials.iloc[out["_row"].to_numpy()]
         qrec = q.record or {}
-        out["shared_conditions"] = [explain_mod.shared_conditions(qrec, r) for r in records.to_dict("records")] if qrec else [[] for _ in range(len(out))]
-        out["shared_interventions"] = [explain_mod.shared_interventions(qrec, r) for r in records.to_dict("records")] if qrec else [[] for _ in range(len(out))]
-        for col in ("phases", "overall_status", "study_type", "start_date", "conditions", "interventions"):
+        out["shared_conditions"] = (
+            [explain_mod.shared_conditions(qrec, r) for r in records.to_dict("records")]
+            if qrec
+            else [[] for _ in range(len(out))]
+        )
+        out["shared_interventions"] = (
+            [explain_mod.shared_interventions(qrec, r) for r in records.to_dict("records")]
+            if qrec
+            else [[] for _ in range(len(out))]
+        )
+        for col in (
+            "phases",
+            "overall_status",
+            "study_type",
+            "start_date",
+            "conditions",
+            "interventions",
+        ):
             out[col] = records[col].to_numpy()
         return out.drop(columns="_row")
 
@@ -575,7 +626,9 @@ class TrialIndex:
             scores = self._quick_scores(q, rows)
             order = np.lexsort((ids, -scores))[:k_eff]
             hits = self._score_rows(q, rows[order])
-        hits = hits.sort_values(["score", "nct_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+        hits = hits.sort_values(
+            ["score", "nct_id"], ascending=[False, True], kind="stable"
+        ).reset_index(drop=True)
         hits.insert(0, "rank", np.arange(1, len(hits) + 1))
         result = Hits(hits)
         result.query = q.label
@@ -587,9 +640,15 @@ class TrialIndex:
         cands, present = {}, {}
         for f in self.scoring.fields:
             fv = self._vectors.get(f)
-            cands[f] = fv.get(ids) if fv is not None else np.zeros((len(rows), self.embedder.dimension), np.float32)
+            cands[f] = (
+                fv.get(ids)
+                if fv is not None
+                else np.zeros((len(rows), self.embedder.dimension), np.float32)
+            )
             present[f] = fv.has(ids) if fv is not None else np.zeros(len(rows), bool)
-        _, sem = semantic(q.vectors, cands, present, self.scoring.fields, q.whole, self.scoring.caps)
+        _, sem = semantic(
+            q.vectors, cands, present, self.scoring.fields, q.whole, self.scoring.caps
+        )
         return fuse(sem, self._lexical.scores(q.lexical, rows), self.scoring.lexical_weight)
 
     # ================================================================== persistence
@@ -679,9 +738,19 @@ class TrialIndex:
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexFormatError(f"{path}: manifest.json lacks {exc}") from None
         if embedder is None:
-            name = model if model is not None else (None if minfo["name"] == DEFAULT_MODEL else minfo["name"])
+            name = (
+                model
+                if model is not None
+                else (None if minfo["name"] == DEFAULT_MODEL else minfo["name"])
+            )
             embedder = Embedder(name, device=device)
-        idx = cls(embedder=embedder, scoring=scoring, index=spec["spec"], ef_search=spec["ef_search"], nprobe=spec["nprobe"])
+        idx = cls(
+            embedder=embedder,
+            scoring=scoring,
+            index=spec["spec"],
+            ef_search=spec["ef_search"],
+            nprobe=spec["nprobe"],
+        )
         idx._factory = spec["factory"]
         explicit = model is not None or embedder is not None
         idx._expected_fingerprint = minfo["fingerprint"]
@@ -713,7 +782,8 @@ class TrialIndex:
                     nprobe=spec["nprobe"],
                 )
             idx._lexical = LexicalIndex.from_arrays(
-                persist.load_npz(data / "lexical.npz"), (data / "lexical_vocab.json").read_text(encoding="utf-8")
+                persist.load_npz(data / "lexical.npz"),
+                (data / "lexical_vocab.json").read_text(encoding="utf-8"),
             )
             idx._next_id = int(manifest["counts"]["next_id"])
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
@@ -763,7 +833,9 @@ def _check_caps(caps: Mapping[str, float] | None, weights: Mapping[str, float]) 
     out = {}
     for f, c in dict(caps).items():
         if f not in weights:
-            raise ValueError(f"cap on field {f!r}, which is not indexed; fields: {', '.join(weights)}")
+            raise ValueError(
+                f"cap on field {f!r}, which is not indexed; fields: {', '.join(weights)}"
+            )
         if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c <= 1:
             raise ValueError(f"the cap of field {f!r} must be a number in (0, 1], got {c!r}")
         out[f] = float(c)
@@ -772,7 +844,11 @@ def _check_caps(caps: Mapping[str, float] | None, weights: Mapping[str, float]) 
 
 def _as_table(trials: Any) -> pd.DataFrame:
     if isinstance(trials, pd.DataFrame):
-        return schema.validate(trials, source="DataFrame") if "source" in trials.columns else read_ctgov(trials)
+        return (
+            schema.validate(trials, source="DataFrame")
+            if "source" in trials.columns
+            else read_ctgov(trials)
+        )
     return read_ctgov(trials)
 
 
@@ -790,10 +866,12 @@ def _query_record(query: Any) -> dict:
             "a record (Series/dict) or a 1-row DataFrame"
         )
     if is_study(query):
-        nct = (((query.get("protocolSection") or {}).get("identificationModule") or {}).get("nctId"))
+        nct = ((query.get("protocolSection") or {}).get("identificationModule") or {}).get("nctId")
         if nct is None:  # a draft: give it a placeholder ID just to parse it
             study = json.loads(json.dumps(query))
-            study["protocolSection"].setdefault("identificationModule", {})["nctId"] = _PLACEHOLDER_ID
+            study["protocolSection"].setdefault("identificationModule", {})["nctId"] = (
+                _PLACEHOLDER_ID
+            )
             rec = parse_study(study, source="query")
             rec["nct_id"] = None
             return rec
@@ -809,7 +887,9 @@ def _query_record(query: Any) -> dict:
     nct = rec.get("nct_id")
     placeholder = nct is None or (not isinstance(nct, str) and pd.isna(nct))
     rec["nct_id"] = _PLACEHOLDER_ID if placeholder else nct
-    table = schema.validate(pd.DataFrame([{k: v for k, v in rec.items() if k in schema.COLUMN_NAMES}]), source="query")
+    table = schema.validate(
+        pd.DataFrame([{k: v for k, v in rec.items() if k in schema.COLUMN_NAMES}]), source="query"
+    )
     out = table.iloc[0].to_dict()
     if placeholder:
         out["nct_id"] = None

@@ -40,7 +40,9 @@ def _text(row: pd.Series, cols: list[str]) -> str:
 
 def is_cell_therapy(row: pd.Series) -> bool:
     """A trial whose intervention (or title) is a cell therapy: stem cells, MSCs, cord blood …"""
-    return bool(CELL_THERAPY.search(_text(row, ["interventions", "intervention_other_names", "title"])))
+    return bool(
+        CELL_THERAPY.search(_text(row, ["interventions", "intervention_other_names", "title"]))
+    )
 
 
 def is_stroke(row: pd.Series) -> bool:

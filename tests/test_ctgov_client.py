@@ -121,7 +121,7 @@ def test_requests_identify_simtrials_and_send_nothing_else(
     make_client().get_study("NCT00410098")
     headers = {k.lower(): v for k, v in server.log[0].headers.items()}
     assert headers["user-agent"] == (
-        f"simtrials/{simtrials.__version__} (+https://github.com/simtrials/simtrials)"
+        f"simtrials/{simtrials.__version__} (+https://pypi.org/project/simtrials/)"
     )
     assert "authorization" not in headers and "cookie" not in headers
 

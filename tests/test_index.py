@@ -33,7 +33,9 @@ def fingerprint(index: st.TrialIndex) -> list:
 
 
 @pytest.mark.parametrize("query", [QUERY, "NCT02460484"])
-def test_cell_therapy_stroke_trials_rank_above_other_stroke_and_other_cell_trials(index, subset, query):
+def test_cell_therapy_stroke_trials_rank_above_other_stroke_and_other_cell_trials(
+    index, subset, query
+):
     """Cell therapy AND stroke first: not every stroke trial, not every stem-cell trial.
 
     The groups come from the records' own fields: cell therapy by the interventions (stem
@@ -44,7 +46,11 @@ def test_cell_therapy_stroke_trials_rank_above_other_stroke_and_other_cell_trial
     cell = rows.apply(is_cell_therapy, axis=1).to_numpy()
     stroke = rows.apply(is_stroke, axis=1).to_numpy()
     ranks = hits["rank"].to_numpy()
-    both, stroke_only, cell_only = ranks[cell & stroke], ranks[stroke & ~cell], ranks[cell & ~stroke]
+    both, stroke_only, cell_only = (
+        ranks[cell & stroke],
+        ranks[stroke & ~cell],
+        ranks[cell & ~stroke],
+    )
     assert len(both) >= 1 and len(stroke_only) >= 30 and len(cell_only) >= 50
     assert both.max() < stroke_only.min() and both.max() < cell_only.min()
     assert list(ranks[: len(both)]) == sorted(both)
@@ -87,7 +93,9 @@ def test_shared_conditions_name_the_overlap(index):
 
 def test_trial_not_in_index_as_raw_study_finds_same_neighbours_as_by_id(subset, embedder):
     studies = json.loads(sample_path("ctgov_studies.json").read_text(encoding="utf-8"))
-    idx = st.TrialIndex.build(pd.concat([subset, st.read_ctgov(studies)]), embedder=embedder, show_progress=False)
+    idx = st.TrialIndex.build(
+        pd.concat([subset, st.read_ctgov(studies)]), embedder=embedder, show_progress=False
+    )
     target = studies[3]["protocolSection"]["identificationModule"]["nctId"]
     by_id = idx.similar(target, k=10)
     idx.remove([target])
@@ -137,7 +145,9 @@ def test_abbreviations_defined_in_a_record_are_expanded():
 
 
 def test_where_filters(index):
-    hits = index.similar(QUERY, k=50, where={"phases": ["PHASE2", "PHASE3"], "study_type": "INTERVENTIONAL"})
+    hits = index.similar(
+        QUERY, k=50, where={"phases": ["PHASE2", "PHASE3"], "study_type": "INTERVENTIONAL"}
+    )
     assert len(hits) > 0
     assert hits["phases"].map(lambda p: bool({"PHASE2", "PHASE3"} & set(p))).all()
     assert (hits["study_type"] == "INTERVENTIONAL").all()
@@ -184,9 +194,12 @@ def test_save_then_load_gives_identical_hits(index, tmp_path):
     loaded = st.TrialIndex.load(path, embedder=index.embedder)
     assert len(loaded) == len(index) and repr(loaded) == repr(index)
     for q in (QUERY, "NCT02460484"):
-        pd.testing.assert_frame_equal(pd.DataFrame(loaded.similar(q, k=10)), pd.DataFrame(index.similar(q, k=10)))
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(loaded.similar(q, k=10)), pd.DataFrame(index.similar(q, k=10))
+        )
     pd.testing.assert_frame_equal(
-        pd.DataFrame(loaded.search("stem cells", k=5)), pd.DataFrame(index.search("stem cells", k=5))
+        pd.DataFrame(loaded.search("stem cells", k=5)),
+        pd.DataFrame(index.search("stem cells", k=5)),
     )
     pd.testing.assert_frame_equal(loaded.trials, index.trials)
 
@@ -197,8 +210,12 @@ def test_add_and_remove_then_query_equals_fresh_build(subset, embedder):
     grown.add(rest)
     drop = ["NCT02795052", subset["nct_id"].iloc[5]]
     grown.remove(drop)
-    fresh = st.TrialIndex.build(subset[~subset["nct_id"].isin(drop)], embedder=embedder, show_progress=False)
-    assert len(grown) == len(fresh) and sorted(grown.trials["nct_id"]) == sorted(fresh.trials["nct_id"])
+    fresh = st.TrialIndex.build(
+        subset[~subset["nct_id"].isin(drop)], embedder=embedder, show_progress=False
+    )
+    assert len(grown) == len(fresh) and sorted(grown.trials["nct_id"]) == sorted(
+        fresh.trials["nct_id"]
+    )
     for q in (QUERY, "NCT02460484"):
         a, b = grown.similar(q, k=15), fresh.similar(q, k=15)
         assert a["nct_id"].tolist() == b["nct_id"].tolist()
@@ -258,11 +275,27 @@ def test_huge_k_returns_every_other_trial(index):
         (lambda i: i.similar({"foo": 1}), QueryError, "none of the trial fields"),
         (lambda i: i.similar(42), QueryError, "cannot use a int"),
         (lambda i: i.similar(QUERY, where={"colour": "red"}), QueryError, "unknown filter column"),
-        (lambda i: i.similar(QUERY, where={"start_date": ("~", "2015")}), QueryError, "unknown operator"),
-        (lambda i: i.similar(QUERY, where={"start_date": (">=", "yesterday-ish")}), QueryError, "expected a date"),
+        (
+            lambda i: i.similar(QUERY, where={"start_date": ("~", "2015")}),
+            QueryError,
+            "unknown operator",
+        ),
+        (
+            lambda i: i.similar(QUERY, where={"start_date": (">=", "yesterday-ish")}),
+            QueryError,
+            "expected a date",
+        ),
         (lambda i: i.similar(QUERY, where={"phases": [2]}), QueryError, "expected text"),
-        (lambda i: i.similar(QUERY, where={"enrollment": (">", "many")}), QueryError, "expected a number"),
-        (lambda i: i.similar(QUERY, candidates=["NCT02460484", "NCT99999999"]), TrialNotFoundError, "NCT99999999"),
+        (
+            lambda i: i.similar(QUERY, where={"enrollment": (">", "many")}),
+            QueryError,
+            "expected a number",
+        ),
+        (
+            lambda i: i.similar(QUERY, candidates=["NCT02460484", "NCT99999999"]),
+            TrialNotFoundError,
+            "NCT99999999",
+        ),
         (lambda i: i.explain(QUERY, "NCT99999999"), TrialNotFoundError, "NCT99999999"),
         (lambda i: i.remove(["NCT02460484", "NCT99999999"]), TrialNotFoundError, "NCT99999999"),
     ],

@@ -22,7 +22,9 @@ __all__ = ["LexicalIndex"]
 
 
 def _analyzer():
-    return CountVectorizer(lowercase=True, stop_words="english", token_pattern=r"(?u)\b\w[\w\-]*\w\b|\b\w\b").build_analyzer()
+    return CountVectorizer(
+        lowercase=True, stop_words="english", token_pattern=r"(?u)\b\w[\w\-]*\w\b|\b\w\b"
+    ).build_analyzer()
 
 
 class LexicalIndex:
@@ -55,7 +57,11 @@ class LexicalIndex:
             data.extend(row.values())
             indptr.append(len(indices))
         return sp.csr_matrix(
-            (np.asarray(data, np.float32), np.asarray(indices, np.int64), np.asarray(indptr, np.int64)),
+            (
+                np.asarray(data, np.float32),
+                np.asarray(indices, np.int64),
+                np.asarray(indptr, np.int64),
+            ),
             shape=(len(texts), len(self.vocabulary)),
         )
 
@@ -93,7 +99,9 @@ class LexicalIndex:
         """The TF-IDF vector of a query text (words not in the corpus are ignored)."""
         counts = self._count([text], grow=False)
         if counts.shape[1] < len(self.df):
-            counts = sp.csr_matrix((counts.data, counts.indices, counts.indptr), shape=(1, len(self.df)))
+            counts = sp.csr_matrix(
+                (counts.data, counts.indices, counts.indptr), shape=(1, len(self.df))
+            )
         return self._weigh(counts, self._idf())
 
     def row_vector(self, row: int) -> sp.csr_matrix:
@@ -121,7 +129,13 @@ class LexicalIndex:
     def to_arrays(self) -> tuple[dict[str, np.ndarray], str]:
         """Plain arrays and a JSON vocabulary, for saving without pickle."""
         c = self.counts
-        arrays = {"data": c.data, "indices": c.indices, "indptr": c.indptr, "shape": np.array(c.shape), "df": self.df}
+        arrays = {
+            "data": c.data,
+            "indices": c.indices,
+            "indptr": c.indptr,
+            "shape": np.array(c.shape),
+            "df": self.df,
+        }
         vocab = json.dumps(sorted(self.vocabulary, key=self.vocabulary.get), ensure_ascii=False)
         return arrays, vocab
 
@@ -131,6 +145,8 @@ class LexicalIndex:
         terms = json.loads(vocab_json)
         lex.vocabulary = {t: i for i, t in enumerate(terms)}
         shape = tuple(int(x) for x in arrays["shape"])
-        lex.counts = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+        lex.counts = sp.csr_matrix(
+            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape
+        )
         lex.df = np.asarray(arrays["df"], dtype=np.int64)
         return lex

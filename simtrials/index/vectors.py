@@ -40,7 +40,9 @@ class FieldVectors:
         IVF lists visited per query (ignored by other index types).
     """
 
-    def __init__(self, dim: int, factory: str = "Flat", *, ef_search: int = 128, nprobe: int = 32) -> None:
+    def __init__(
+        self, dim: int, factory: str = "Flat", *, ef_search: int = 128, nprobe: int = 32
+    ) -> None:
         self.dim = dim
         self.factory = factory
         self.ef_search = ef_search
@@ -143,7 +145,15 @@ class FieldVectors:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, dim: int, factory: str, *, ids: np.ndarray, tombstones: list[int], ef_search: int, nprobe: int
+        cls,
+        data: bytes,
+        dim: int,
+        factory: str,
+        *,
+        ids: np.ndarray,
+        tombstones: list[int],
+        ef_search: int,
+        nprobe: int,
     ) -> FieldVectors:
         """Rebuild from :meth:`to_bytes` output and the saved id lists."""
         fv = cls(dim, factory, ef_search=ef_search, nprobe=nprobe)

@@ -11,7 +11,24 @@ from ..represent import GENERIC_INTERVENTIONS, condition_items, intervention_ite
 
 __all__ = ["Explanation", "shared_items", "shared_conditions", "shared_interventions"]
 
-_STOP = {"of", "the", "and", "in", "with", "for", "a", "an", "to", "or", "on", "by", "mg", "dose", "disease", "disorder"}
+_STOP = {
+    "of",
+    "the",
+    "and",
+    "in",
+    "with",
+    "for",
+    "a",
+    "an",
+    "to",
+    "or",
+    "on",
+    "by",
+    "mg",
+    "dose",
+    "disease",
+    "disorder",
+}
 
 
 def _tokens(item: str) -> frozenset[str]:
@@ -84,7 +101,9 @@ class Explanation:
         return pd.DataFrame({"value": rows})
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{f}={v:.2f}" if v == v else f"{f}=n/a" for f, v in self.field_scores.items())
+        fields = ", ".join(
+            f"{f}={v:.2f}" if v == v else f"{f}=n/a" for f, v in self.field_scores.items()
+        )
         lines = [
             f"{self.nct_id} vs {self.query}: score {self.score:.3f}  ({self.title})",
             f"  fields: {fields}, lexical={self.lexical:.2f}",

@@ -25,7 +25,14 @@ from ..errors import QueryError
 
 __all__ = ["filter_mask", "validate_where"]
 
-_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
+_OPS = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 _KIND = {c.name: c.kind for c in schema.COLUMNS}
 
 
@@ -62,7 +69,9 @@ def validate_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _check_comparison(col: str, kind: str, cond: tuple) -> None:
     if not cond or not isinstance(cond[0], str):
-        raise QueryError(f"filter on {col!r}: expected (operator, value), e.g. ('>=', '2015-01-01'), got {cond!r}")
+        raise QueryError(
+            f"filter on {col!r}: expected (operator, value), e.g. ('>=', '2015-01-01'), got {cond!r}"
+        )
     op = cond[0]
     if op == "between":
         if len(cond) != 3:
@@ -77,7 +86,9 @@ def _check_comparison(col: str, kind: str, cond: tuple) -> None:
             f"filter on {col!r}: unknown operator {op!r}; expected one of {', '.join([*_OPS, 'between'])}"
         )
     if kind not in ("date", "int", "float") and op not in ("==", "!="):
-        raise QueryError(f"filter on {col!r}: operator {op!r} needs a date or number column; {col!r} is {kind}")
+        raise QueryError(
+            f"filter on {col!r}: operator {op!r} needs a date or number column; {col!r} is {kind}"
+        )
     for v in values:
         _check_scalar(col, kind, v)
 
@@ -85,17 +96,23 @@ def _check_comparison(col: str, kind: str, cond: tuple) -> None:
 def _check_scalar(col: str, kind: str, value: Any) -> None:
     if kind in ("text", "list"):
         if not isinstance(value, str):
-            raise QueryError(f"filter on {col!r}: expected text values, got {type(value).__name__} {value!r}")
+            raise QueryError(
+                f"filter on {col!r}: expected text values, got {type(value).__name__} {value!r}"
+            )
     elif kind == "date":
         try:
             ts = pd.Timestamp(value)
         except (ValueError, TypeError):
             ts = pd.NaT
         if pd.isna(ts) or isinstance(value, (bool, int, float)):
-            raise QueryError(f"filter on {col!r}: expected a date such as '2015-01-01', got {value!r}")
+            raise QueryError(
+                f"filter on {col!r}: expected a date such as '2015-01-01', got {value!r}"
+            )
     elif kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise QueryError(f"filter on {col!r}: expected a number, got {type(value).__name__} {value!r}")
+            raise QueryError(
+                f"filter on {col!r}: expected a number, got {type(value).__name__} {value!r}"
+            )
     elif kind == "bool" and not isinstance(value, (bool, np.bool_)):
         raise QueryError(f"filter on {col!r}: expected True or False, got {value!r}")
 
@@ -122,7 +139,9 @@ def _norm(value: Any) -> Any:
 def _member(values: pd.Series, kind: str, allowed: Any) -> np.ndarray:
     if kind == "list":
         wanted = {_norm(v) for v in allowed}
-        return np.fromiter((any(_norm(x) in wanted for x in v) for v in values), dtype=bool, count=len(values))
+        return np.fromiter(
+            (any(_norm(x) in wanted for x in v) for v in values), dtype=bool, count=len(values)
+        )
     if kind == "text":
         wanted = {_norm(v) for v in allowed}
         return values.str.strip().str.lower().isin(wanted).fillna(False).to_numpy(dtype=bool)

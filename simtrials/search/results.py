@@ -72,12 +72,20 @@ class Hits(pd.DataFrame):
     def __repr__(self) -> str:
         if "nct_id" not in self.columns:
             return super().__repr__()
-        with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60):
-            head = f"{len(self)} similar trials" + (f" to {self.query}" if getattr(self, "query", None) else "")
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60
+        ):
+            head = f"{len(self)} similar trials" + (
+                f" to {self.query}" if getattr(self, "query", None) else ""
+            )
             return head + "\n" + repr(self._compact())
 
     def _repr_html_(self) -> str:
         if "nct_id" not in self.columns:
             return super()._repr_html_()
-        head = f"<p><b>{len(self)} similar trials</b>" + (f" to {self.query}" if getattr(self, "query", None) else "") + "</p>"
+        head = (
+            f"<p><b>{len(self)} similar trials</b>"
+            + (f" to {self.query}" if getattr(self, "query", None) else "")
+            + "</p>"
+        )
         return head + self._compact().to_html(escape=True)

@@ -47,7 +47,11 @@ class Scoring:
     caps: Mapping[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"fields": dict(self.fields), "lexical_weight": self.lexical_weight, "caps": dict(self.caps)}
+        return {
+            "fields": dict(self.fields),
+            "lexical_weight": self.lexical_weight,
+            "caps": dict(self.caps),
+        }
 
 
 def semantic(
@@ -106,7 +110,9 @@ def semantic(
     return per_field, sem.astype(np.float32)
 
 
-def fuse(semantic_scores: np.ndarray, lexical_scores: np.ndarray, lexical_weight: float) -> np.ndarray:
+def fuse(
+    semantic_scores: np.ndarray, lexical_scores: np.ndarray, lexical_weight: float
+) -> np.ndarray:
     """``(1 - w) * semantic + w * lexical``, clipped to [0, 1]."""
     w = float(lexical_weight)
     return np.clip((1.0 - w) * semantic_scores + w * lexical_scores, 0.0, 1.0).astype(np.float32)
