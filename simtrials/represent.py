@@ -31,7 +31,9 @@ __all__ = [
     "find_abbreviations",
     "expand_abbreviations",
     "condition_items",
+    "condition_set",
     "intervention_items",
+    "SET_FIELDS",
     "GENERIC_INTERVENTIONS",
 ]
 
@@ -138,6 +140,15 @@ def condition_items(trial: pd.Series | dict) -> list[str]:
     return _distinct(
         [*trial.get("conditions", []), *trial.get("condition_mesh", []), *trial.get("keywords", [])]
     )
+
+
+def condition_set(trial: pd.Series | dict) -> list[str]:
+    """The items of the set-valued ``conditions`` field: registered conditions and their MeSH terms."""
+    return _distinct([*trial.get("conditions", []), *trial.get("condition_mesh", [])])
+
+
+# Fields whose similarity is the best match between two sets of items, each with its own vector.
+SET_FIELDS = {"conditions": condition_set}
 
 
 def intervention_items(trial: pd.Series | dict, *, drop_generic: bool = True) -> list[str]:

@@ -33,15 +33,16 @@ from .errors import (
     QueryError,
     TrialNotFoundError,
 )
+from .index.itemsets import ItemSets
 from .index.lexical import LexicalIndex
 from .index.vectors import FieldVectors, choose_factory
 from .io import read_ctgov
 from .io.ctgov_json import is_study, parse_study
-from .represent import DEFAULT_FIELDS, FIELDS, field_texts, whole_text
+from .represent import DEFAULT_FIELDS, FIELDS, SET_FIELDS, field_texts, whole_text
 from .search import explain as explain_mod
 from .search.filters import filter_mask, validate_where
 from .search.results import Hits
-from .search.score import Scoring, fuse, semantic
+from .search.score import Scoring, cosines, fuse, semantic
 
 __all__ = ["TrialIndex", "DEFAULT_LEXICAL_WEIGHT"]
 
@@ -101,6 +102,7 @@ class TrialIndex:
         self._row: dict[str, int] = {}
         self._next_id = 0
         self._vectors: dict[str, FieldVectors] = {}
+        self._sets: dict[str, ItemSets] = {}
         self._lexical = LexicalIndex()
         self._factory: str | None = None
         self._lock = threading.RLock()
@@ -173,13 +175,17 @@ class TrialIndex:
         idx._add_table(table, show_progress=show_progress)
         return idx
 
-    def _encode_table(
-        self, table: pd.DataFrame, *, show_progress: bool
-    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Field -> (vectors, has-text mask) for the rows of ``table``. Touches no state."""
-        texts = field_texts(table, self.scoring.fields)
-        out = {}
+    def _encode_table(self, table: pd.DataFrame, *, show_progress: bool) -> dict[str, tuple]:
+        """Field -> encoded rows of ``table``. Touches no state.
+
+        Text fields give ``(vectors, has-text mask)``; set fields give ``(item lists, {new
+        item: vector})``.
+        """
         fields = list(self.scoring.fields)
+        text_fields = [f for f in fields if f not in SET_FIELDS]
+        texts = field_texts(table, text_fields)
+        records = table.to_dict("records")
+        out: dict[str, tuple] = {}
         bar = None
         if show_progress and len(table):
             from tqdm.auto import tqdm
@@ -188,9 +194,16 @@ class TrialIndex:
         for f in fields:
             if bar is not None:
                 bar.set_postfix_str(f)
-            has = np.array([bool(t) for t in texts[f]], dtype=bool)
-            vecs = self.embedder.encode(texts[f], show_progress=show_progress and len(table) > 256)
-            out[f] = (vecs, has)
+            if f in SET_FIELDS:
+                item_lists = [SET_FIELDS[f](r) for r in records]
+                sets = self._sets.get(f) or ItemSets(self.embedder.dimension)
+                new = sets.new_items(item_lists)
+                vecs = self.embedder.encode(new, show_progress=show_progress and len(new) > 256)
+                out[f] = (item_lists, dict(zip(new, vecs)))
+            else:
+                has = np.array([bool(t) for t in texts[f]], dtype=bool)
+                vecs = self.embedder.encode(texts[f], show_progress=show_progress and len(table) > 256)
+                out[f] = (vecs, has)
             if bar is not None:
                 bar.update(1)
         if bar is not None:
@@ -210,18 +223,22 @@ class TrialIndex:
             dim = self.embedder.dimension
             added: list[str] = []
             try:
-                for f, (vecs, has) in encoded.items():
-                    fv = self._vectors.get(f)
-                    if fv is None:
-                        fv = self._vectors[f] = FieldVectors(
-                            dim, self._factory, ef_search=self.ef_search, nprobe=self.nprobe
-                        )
-                    fv.add(ids[has], vecs[has])
+                for f, enc in encoded.items():
+                    if f in SET_FIELDS:
+                        self._sets.setdefault(f, ItemSets(dim)).add(ids, *enc)
+                    else:
+                        vecs, has = enc
+                        fv = self._vectors.get(f)
+                        if fv is None:
+                            fv = self._vectors[f] = FieldVectors(
+                                dim, self._factory, ef_search=self.ef_search, nprobe=self.nprobe
+                            )
+                        fv.add(ids[has], vecs[has])
                     added.append(f)
                 self._lexical.add(wholes)
             except Exception:
                 for f in added:
-                    self._vectors[f].remove(ids)
+                    (self._sets if f in SET_FIELDS else self._vectors)[f].remove(ids)
                 raise
             self._next_id += len(table)
             self._ids = np.concatenate([self._ids, ids])
@@ -303,6 +320,8 @@ class TrialIndex:
         gone = self._ids[rows]
         for fv in self._vectors.values():
             fv.remove(gone)
+        for sets in self._sets.values():
+            sets.remove(gone)
         self._lexical.remove_rows(keep)
         self._ids = self._ids[keep]
         self._trials = self._trials[keep].reset_index(drop=True)
@@ -339,9 +358,14 @@ class TrialIndex:
         return self.index_type == "Flat" or len(self) <= self.exact_threshold
 
     def vectors(self, field: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(vectors, has_field)`` of every indexed trial for one field, in ``trials`` order."""
+        """``(vectors, has_field)`` of every indexed trial for one field, in ``trials`` order.
+
+        For the set-valued ``conditions`` field, a trial's vector is the mean of its items'.
+        """
+        if field in self._sets:
+            return self._sets[field].mean_vectors(self._ids)
         if field not in self._vectors:
-            raise ValueError(f"field {field!r} is not indexed; fields: {', '.join(self._vectors)}")
+            raise ValueError(f"field {field!r} is not indexed; fields: {', '.join(self.scoring.fields)}")
         fv = self._vectors[field]
         return fv.get(self._ids), fv.has(self._ids)
 
@@ -349,6 +373,8 @@ class TrialIndex:
         """One vector per trial: the weighted mean of its field vectors, re-normalized (for maps)."""
         total = np.zeros((len(self), self.embedder.dimension), dtype=np.float32)
         for f, w in self.scoring.fields.items():
+            if w == 0 or (f not in self._vectors and f not in self._sets):
+                continue
             vecs, has = self.vectors(f)
             total[has] += w * vecs[has]
         norms = np.linalg.norm(total, axis=1, keepdims=True)
@@ -367,7 +393,7 @@ class TrialIndex:
     def similar(
         self,
         query: Any,
-        k: int | None = 10,
+        k: int | None = None,
         *,
         where: Mapping[str, Any] | None = None,
         candidates: Sequence[str] | None = None,
@@ -382,7 +408,7 @@ class TrialIndex:
             missing (a draft has no NCT ID), but at least one of title, summary, conditions or
             interventions must have text. The query trial itself is never returned.
         k
-            How many hits (default 10; with ``candidates``, default all of them).
+            How many hits: default 10, or all of ``candidates`` when a shortlist is given.
         where
             Filters, e.g. ``{"phases": ["PHASE2", "PHASE3"], "start_date": (">=", "2015-01-01")}``
             (see :mod:`simtrials.search.filters`).
@@ -404,7 +430,7 @@ class TrialIndex:
     def search(
         self,
         text: str,
-        k: int | None = 10,
+        k: int | None = None,
         *,
         where: Mapping[str, Any] | None = None,
         candidates: Sequence[str] | None = None,
@@ -497,22 +523,26 @@ class TrialIndex:
             if pd.isna(label):
                 label = "draft query"
         table = pd.DataFrame([record])
-        texts = field_texts(table, self.scoring.fields)
-        if not any(texts[f][0] for f in self.scoring.fields):
+        text_fields = [f for f in self.scoring.fields if f not in SET_FIELDS]
+        texts = {f: t[0] for f, t in field_texts(table, text_fields).items()}
+        items = {f: SET_FIELDS[f](record) for f in self.scoring.fields if f in SET_FIELDS}
+        present = [f for f in text_fields if texts[f]]
+        if not present and not any(items.values()):
             raise QueryError(
                 "the query has no usable field: give it at least one of title, summary, "
                 f"conditions or interventions (indexed fields: {', '.join(self.scoring.fields)})"
             )
-        present = [f for f in self.scoring.fields if texts[f][0]]
-        vecs = self.embedder.encode([texts[f][0] for f in present])
-        self._check_model()
-        vectors = {f: vecs[i] for i, f in enumerate(present)}
         whole = whole_text(record)
-        if "all" in vectors:
-            whole_vec = vectors["all"]
-        else:
-            whole_vec = vecs.mean(axis=0)
-            whole_vec = whole_vec / max(float(np.linalg.norm(whole_vec)), 1e-12)
+        flat = [texts[f] for f in present] + [it for f in items for it in items[f]]
+        vecs = self.embedder.encode(flat + ([whole] if "all" not in present and whole else []))
+        self._check_model()
+        vectors: dict[str, np.ndarray] = {f: vecs[i] for i, f in enumerate(present)}
+        pos = len(present)
+        for f, its in items.items():
+            if its:
+                vectors[f] = vecs[pos : pos + len(its)]
+                pos += len(its)
+        whole_vec = vectors["all"] if "all" in vectors else (vecs[-1] if whole else None)
         nct_id = record.get("nct_id")
         nct_id = None if nct_id is None or pd.isna(nct_id) else str(nct_id)
         return _Query(label, nct_id, record, vectors, whole_vec, self._lexical.query_vector(whole))
@@ -554,7 +584,7 @@ class TrialIndex:
             found: set[int] = set()
             for f, fv in self._vectors.items():
                 vec = q.vectors.get(f, q.whole)
-                if vec is None:
+                if vec is None or self.scoring.fields.get(f, 0) == 0:
                     continue
                 _, ids = fv.search(vec[None, :], fetch)
                 found.update(int(i) for i in ids[0] if i >= 0)
@@ -563,29 +593,38 @@ class TrialIndex:
                 return np.array(sorted(id_to_row[int(i)] for i in hit), dtype=np.int64)
             fetch *= 4
 
-    def _score_rows(self, q: _Query, rows: np.ndarray) -> pd.DataFrame:
+    def _field_scores(
+        self, q: _Query, rows: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """Per-field similarities, lexical scores and fused scores of the trials at ``rows``."""
         ids = self._ids[rows]
-        cands, present = {}, {}
-        for f in self.scoring.fields:
+        fields = self.scoring.fields
+
+        def field_sim(f: str, qv: np.ndarray | None, sel: np.ndarray) -> np.ndarray:
+            if f in self._sets:
+                return self._sets[f].best_match(qv, ids[sel])
             fv = self._vectors.get(f)
-            if fv is None:
-                cands[f] = np.zeros((len(rows), self.embedder.dimension), dtype=np.float32)
-                present[f] = np.zeros(len(rows), dtype=bool)
-            else:
-                cands[f] = fv.get(ids)
-                present[f] = fv.has(ids)
-        per_field, sem = semantic(
-            q.vectors, cands, present, self.scoring.fields, q.whole, self.scoring.caps
-        )
+            if fv is None or qv is None:
+                return np.full(int(sel.sum()), np.nan, dtype=np.float32)
+            return cosines(np.asarray(qv).reshape(-1), fv.get(ids[sel]), fv.has(ids[sel]))
+
+        everyone = np.ones(len(rows), dtype=bool)
+        per_field = {f: field_sim(f, q.vectors.get(f), everyone) for f in fields}
+        sem, scored = semantic(per_field, fields, self.scoring.caps)
+        lonely = ~scored
+        if lonely.any() and q.whole is not None:
+            cross = {f: field_sim(f, q.whole, lonely) for f in fields}
+            for f in fields:
+                per_field[f][lonely] = cross[f]
+            sem[lonely] = semantic(cross, fields, self.scoring.caps)[0]
         lex = self._lexical.scores(q.lexical, rows)
-        score = fuse(sem, lex, self.scoring.lexical_weight)
+        return per_field, lex, fuse(sem, lex, self.scoring.lexical_weight)
+
+    def _score_rows(self, q: _Query, rows: np.ndarray) -> pd.DataFrame:
+        per_field, lex, score = self._field_scores(q, rows)
         frame = self._trials.iloc[rows]
         out = pd.DataFrame(
-            {
-                "nct_id": frame["nct_id"].to_numpy(),
-                "title": frame["title"].to_numpy(),
-                "score": score,
-            }
+            {"nct_id": frame["nct_id"].to_numpy(), "title": frame["title"].to_numpy(), "score": score}
         )
         for f in self.scoring.fields:
             out[f"score_{f}"] = per_field[f]
@@ -623,7 +662,7 @@ class TrialIndex:
             hits = self._score_rows(q, rows)
         else:
             ids = self._trials["nct_id"].to_numpy()[rows]
-            scores = self._quick_scores(q, rows)
+            scores = self._field_scores(q, rows)[2]
             order = np.lexsort((ids, -scores))[:k_eff]
             hits = self._score_rows(q, rows[order])
         hits = hits.sort_values(
@@ -633,23 +672,6 @@ class TrialIndex:
         result = Hits(hits)
         result.query = q.label
         return result
-
-    def _quick_scores(self, q: _Query, rows: np.ndarray) -> np.ndarray:
-        """Fused scores of ``rows`` (without the reasons, which are computed for the top k only)."""
-        ids = self._ids[rows]
-        cands, present = {}, {}
-        for f in self.scoring.fields:
-            fv = self._vectors.get(f)
-            cands[f] = (
-                fv.get(ids)
-                if fv is not None
-                else np.zeros((len(rows), self.embedder.dimension), np.float32)
-            )
-            present[f] = fv.has(ids) if fv is not None else np.zeros(len(rows), bool)
-        _, sem = semantic(
-            q.vectors, cands, present, self.scoring.fields, q.whole, self.scoring.caps
-        )
-        return fuse(sem, self._lexical.scores(q.lexical, rows), self.scoring.lexical_weight)
 
     # ================================================================== persistence
     def save(self, path: str | os.PathLike) -> Path:
@@ -672,6 +694,11 @@ class TrialIndex:
                 files[f"field_{f}.faiss"] = fv.to_bytes()
                 files[f"field_{f}.ids.npy"] = persist.save_npy(fv._ids)
                 field_state[f] = fv.state()
+            for f, sets in self._sets.items():
+                set_arrays, items_json, faiss_bytes = sets.to_arrays()
+                files[f"set_{f}.npz"] = persist.save_npz(set_arrays)
+                files[f"set_{f}_items.json"] = items_json.encode("utf-8")
+                files[f"set_{f}.faiss"] = faiss_bytes
             arrays, vocab = self._lexical.to_arrays()
             files["lexical.npz"] = persist.save_npz(arrays)
             files["lexical_vocab.json"] = vocab.encode("utf-8")
@@ -769,6 +796,14 @@ class TrialIndex:
             idx._trials = schema.validate(table, source=str(data / "trials.parquet"))
             idx._ids = persist.load_npy(data / "ids.npy").astype(np.int64)
             for f in scoring.fields:
+                if f"set_{f}.npz" in manifest["files"]:
+                    idx._sets[f] = ItemSets.from_arrays(
+                        int(minfo["dimension"]),
+                        persist.load_npz(data / f"set_{f}.npz"),
+                        (data / f"set_{f}_items.json").read_text(encoding="utf-8"),
+                        (data / f"set_{f}.faiss").read_bytes(),
+                    )
+                    continue
                 fname = f"field_{f}.faiss"
                 if fname not in manifest["files"]:
                     continue

@@ -46,7 +46,12 @@ def is_cell_therapy(row: pd.Series) -> bool:
 
 
 def is_stroke(row: pd.Series) -> bool:
-    """A trial whose registered conditions (or their MeSH terms) are a stroke."""
+    """A stroke trial: its primary (first registered) condition is a stroke."""
+    return bool(row["conditions"]) and bool(STROKE.search(row["conditions"][0]))
+
+
+def mentions_stroke(row: pd.Series) -> bool:
+    """A trial with a stroke among its registered conditions (or their MeSH terms)."""
     return bool(STROKE.search(_text(row, ["conditions", "condition_mesh"])))
 
 
@@ -65,7 +70,7 @@ def embedder() -> st.Embedder:
 def subset(corpus) -> pd.DataFrame:
     """About 300 real trials: every stroke trial, every cell-therapy trial, and 60 others."""
     cell = corpus.apply(is_cell_therapy, axis=1)
-    stroke = corpus.apply(is_stroke, axis=1)
+    stroke = corpus.apply(mentions_stroke, axis=1)
     chosen = corpus[cell | stroke]
     others = corpus[~(cell | stroke)].sample(60, random_state=7)
     return pd.concat([chosen, others]).sort_values("nct_id").reset_index(drop=True)
