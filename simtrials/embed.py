@@ -168,7 +168,8 @@ class Embedder:
             if k is not None and k not in self._cache and k not in todo:
                 todo[k] = t
         if todo:
-            vecs = self._encode_windows(list(todo.values()), show_progress=show_progress)
+            big = len(todo) >= 2 * self.batch_size
+            vecs = self._encode_windows(list(todo.values()), show_progress=show_progress and big)
             with self._lock:
                 for k, v in zip(todo, vecs):
                     self._cache[k] = v

@@ -202,7 +202,9 @@ class TrialIndex:
                 out[f] = (item_lists, dict(zip(new, vecs)))
             else:
                 has = np.array([bool(t) for t in texts[f]], dtype=bool)
-                vecs = self.embedder.encode(texts[f], show_progress=show_progress and len(table) > 256)
+                vecs = self.embedder.encode(
+                    texts[f], show_progress=show_progress and len(table) > 256
+                )
                 out[f] = (vecs, has)
             if bar is not None:
                 bar.update(1)
@@ -365,7 +367,9 @@ class TrialIndex:
         if field in self._sets:
             return self._sets[field].mean_vectors(self._ids)
         if field not in self._vectors:
-            raise ValueError(f"field {field!r} is not indexed; fields: {', '.join(self.scoring.fields)}")
+            raise ValueError(
+                f"field {field!r} is not indexed; fields: {', '.join(self.scoring.fields)}"
+            )
         fv = self._vectors[field]
         return fv.get(self._ids), fv.has(self._ids)
 
@@ -624,7 +628,11 @@ class TrialIndex:
         per_field, lex, score = self._field_scores(q, rows)
         frame = self._trials.iloc[rows]
         out = pd.DataFrame(
-            {"nct_id": frame["nct_id"].to_numpy(), "title": frame["title"].to_numpy(), "score": score}
+            {
+                "nct_id": frame["nct_id"].to_numpy(),
+                "title": frame["title"].to_numpy(),
+                "score": score,
+            }
         )
         for f in self.scoring.fields:
             out[f"score_{f}"] = per_field[f]

@@ -33,7 +33,9 @@ def fingerprint(index: st.TrialIndex) -> list:
 
 
 @pytest.mark.parametrize("query", [QUERY, "NCT02460484"])
-def test_cell_therapy_stroke_trials_rank_above_other_stroke_and_other_cell_trials(index, subset, query):
+def test_cell_therapy_stroke_trials_rank_above_other_stroke_and_other_cell_trials(
+    index, subset, query
+):
     """Cell therapy AND stroke first: not every stroke trial, not every stem-cell trial.
 
     The groups come from the records' own fields: cell therapy by the interventions (stem
@@ -44,7 +46,11 @@ def test_cell_therapy_stroke_trials_rank_above_other_stroke_and_other_cell_trial
     cell = rows.apply(is_cell_therapy, axis=1).to_numpy()
     stroke = rows.apply(is_stroke, axis=1).to_numpy()
     ranks = hits["rank"].to_numpy()
-    both, stroke_only, cell_only = ranks[cell & stroke], ranks[stroke & ~cell], ranks[cell & ~stroke]
+    both, stroke_only, cell_only = (
+        ranks[cell & stroke],
+        ranks[stroke & ~cell],
+        ranks[cell & ~stroke],
+    )
     assert len(both) >= 1 and len(stroke_only) >= 30 and len(cell_only) >= 50
     assert both.max() < stroke_only.min() and both.max() < cell_only.min()
     assert list(ranks[: len(both)]) == sorted(both)

@@ -48,7 +48,9 @@ class ItemSets:
                     seen[k] = it
         return list(seen.values())
 
-    def add(self, trial_ids: np.ndarray, item_lists: list[list[str]], new_vectors: dict[str, np.ndarray]) -> None:
+    def add(
+        self, trial_ids: np.ndarray, item_lists: list[list[str]], new_vectors: dict[str, np.ndarray]
+    ) -> None:
         """Register trials' items; ``new_vectors`` holds a vector for every item in :meth:`new_items`."""
         fresh_ids, fresh_vecs = [], []
         for it, vec in new_vectors.items():
@@ -72,7 +74,9 @@ class ItemSets:
             self._members.pop(int(tid), None)
 
     def has(self, trial_ids: np.ndarray) -> np.ndarray:
-        return np.array([int(t) in self._members for t in np.asarray(trial_ids).tolist()], dtype=bool)
+        return np.array(
+            [int(t) in self._members for t in np.asarray(trial_ids).tolist()], dtype=bool
+        )
 
     def items_of(self, trial_id: int) -> list[str]:
         return [self.items[i] for i in self._members.get(int(trial_id), [])]
@@ -116,12 +120,23 @@ class ItemSets:
         """(trial membership arrays, JSON list of items, FAISS bytes of item vectors)."""
         tids = np.array(sorted(self._members), dtype=np.int64)
         lengths = np.array([len(self._members[int(t)]) for t in tids], dtype=np.int64)
-        flat = np.concatenate([self._members[int(t)] for t in tids]) if len(tids) else np.zeros(0, np.int64)
-        arrays = {"trial_ids": tids, "lengths": lengths, "items": flat, "vector_ids": self.vectors._ids}
+        flat = (
+            np.concatenate([self._members[int(t)] for t in tids])
+            if len(tids)
+            else np.zeros(0, np.int64)
+        )
+        arrays = {
+            "trial_ids": tids,
+            "lengths": lengths,
+            "items": flat,
+            "vector_ids": self.vectors._ids,
+        }
         return arrays, json.dumps(self.items, ensure_ascii=False), self.vectors.to_bytes()
 
     @classmethod
-    def from_arrays(cls, dim: int, arrays: dict[str, np.ndarray], items_json: str, faiss_bytes: bytes) -> ItemSets:
+    def from_arrays(
+        cls, dim: int, arrays: dict[str, np.ndarray], items_json: str, faiss_bytes: bytes
+    ) -> ItemSets:
         sets = cls(dim)
         sets.items = list(json.loads(items_json))
         sets._item_id = {_key(it): i for i, it in enumerate(sets.items)}
@@ -130,5 +145,7 @@ class ItemSets:
         )
         offsets = np.concatenate([[0], np.cumsum(arrays["lengths"])])
         for i, t in enumerate(arrays["trial_ids"].tolist()):
-            sets._members[int(t)] = np.asarray(arrays["items"][offsets[i] : offsets[i + 1]], dtype=np.int64)
+            sets._members[int(t)] = np.asarray(
+                arrays["items"][offsets[i] : offsets[i + 1]], dtype=np.int64
+            )
         return sets

@@ -52,19 +52,22 @@ class Hits(pd.DataFrame):
         """The hits as a plain pandas DataFrame."""
         return pd.DataFrame(self)
 
-    def _compact(self) -> pd.DataFrame:
+    def _compact(self, *, scores: bool = True) -> pd.DataFrame:
         df = pd.DataFrame(self)
         if "nct_id" not in df.columns:
             return df
-        keep = [c for c in df.columns if c not in ("conditions", "interventions", "study_type")]
+        hidden = {"conditions", "interventions", "study_type"}
+        if not scores:
+            hidden |= {c for c in df.columns if c.startswith("score_")}
+        keep = [c for c in df.columns if c not in hidden]
         view = df[keep].copy()
         for col in view.columns:
             if col == "title":
-                view[col] = view[col].map(lambda v: _short(v, 60))
+                view[col] = view[col].map(lambda v: _short(v, 60 if scores else 50))
             elif col.startswith("score"):
                 view[col] = view[col].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
             elif col in ("shared_conditions", "shared_interventions", "phases"):
-                view[col] = view[col].map(lambda v: _short(v, 40))
+                view[col] = view[col].map(lambda v: _short(v, 30 if scores else 28))
             elif col == "start_date":
                 view[col] = view[col].dt.strftime("%Y-%m").fillna("")
         return view.set_index("rank") if "rank" in view.columns else view
@@ -72,13 +75,19 @@ class Hits(pd.DataFrame):
     def __repr__(self) -> str:
         if "nct_id" not in self.columns:
             return super().__repr__()
+        head = f"{len(self)} similar trials" + (
+            f" to {self.query}" if getattr(self, "query", None) else ""
+        )
+        n_scores = sum(c.startswith("score_") for c in self.columns)
+        tail = (
+            f"\n(+ {n_scores} score_* columns; hits.to_frame() shows every column)"
+            if n_scores
+            else ""
+        )
         with pd.option_context(
             "display.width", 200, "display.max_columns", 30, "display.max_colwidth", 60
         ):
-            head = f"{len(self)} similar trials" + (
-                f" to {self.query}" if getattr(self, "query", None) else ""
-            )
-            return head + "\n" + repr(self._compact())
+            return head + "\n" + repr(self._compact(scores=False)) + tail
 
     def _repr_html_(self) -> str:
         if "nct_id" not in self.columns:

@@ -51,7 +51,11 @@ class Scoring:
     caps: Mapping[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"fields": dict(self.fields), "lexical_weight": self.lexical_weight, "caps": dict(self.caps)}
+        return {
+            "fields": dict(self.fields),
+            "lexical_weight": self.lexical_weight,
+            "caps": dict(self.caps),
+        }
 
 
 def cosines(query: np.ndarray | None, cands: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -99,7 +103,9 @@ def semantic(
     return np.divide(num, den, out=np.zeros(n), where=scored).astype(np.float32), scored
 
 
-def fuse(semantic_scores: np.ndarray, lexical_scores: np.ndarray, lexical_weight: float) -> np.ndarray:
+def fuse(
+    semantic_scores: np.ndarray, lexical_scores: np.ndarray, lexical_weight: float
+) -> np.ndarray:
     """``(1 - w) * semantic + w * lexical``, clipped to [0, 1]."""
     w = float(lexical_weight)
     return np.clip((1.0 - w) * semantic_scores + w * lexical_scores, 0.0, 1.0).astype(np.float32)
