@@ -21,9 +21,13 @@ from sklearn.preprocessing import normalize
 __all__ = ["LexicalIndex"]
 
 
+# The labels simtrials writes into a trial's whole text ("Conditions: …") say nothing about it.
+_STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {"conditions", "interventions"})
+
+
 def _analyzer():
     return CountVectorizer(
-        lowercase=True, stop_words="english", token_pattern=r"(?u)\b\w[\w\-]*\w\b|\b\w\b"
+        lowercase=True, stop_words=_STOP_WORDS, token_pattern=r"(?u)\b\w[\w\-]*\w\b|\b\w\b"
     ).build_analyzer()
 
 
