@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -225,25 +226,30 @@ class Embedder:
         """How many distinct texts have a cached vector."""
         return len(self._cache)
 
-    def _cache_file(self) -> Path | None:
+    #: The disk cache is merged into one shard when it has more shards than this.
+    max_shards: int = 32
+
+    def _cache_folder(self) -> Path | None:
         if self.cache_dir is None:
             return None
         tag = hashlib.sha256(self.name.encode()).hexdigest()[:12]
-        return self.cache_dir / f"embeddings-{tag}.npz"
+        return self.cache_dir / f"embeddings-{tag}"
 
     def _load_disk_cache(self) -> None:
-        path = self._cache_file()
-        if path is None or not path.is_file():
+        """Read every shard of the disk cache (written by earlier runs of the same model)."""
+        folder = self._cache_folder()
+        if folder is None or not folder.is_dir():
             return
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                if str(data["fingerprint"]) != self._probe_fingerprint():
-                    return
-                keys, vecs = data["keys"], data["vectors"]
-        except (OSError, ValueError, KeyError):
-            return  # a damaged cache is only a cache: ignore it
-        for k, v in zip(keys, vecs):
-            self._cache[bytes(k)] = v
+        for shard in sorted(folder.glob("shard-*.npz")):
+            try:
+                with np.load(shard, allow_pickle=False) as data:
+                    if str(data["fingerprint"]) != self._probe_fingerprint():
+                        continue
+                    keys, vecs = data["keys"], data["vectors"]
+            except (OSError, ValueError, KeyError, EOFError):
+                continue  # a damaged shard is only a cache: ignore it
+            for k, v in zip(keys, vecs):
+                self._cache[bytes(k)] = v
 
     def _probe_fingerprint(self) -> str:
         if self._fingerprint is None:
@@ -254,19 +260,30 @@ class Embedder:
         return self._fingerprint
 
     def _save_disk_cache(self, new_keys: list[bytes]) -> None:
-        path = self._cache_file()
-        if path is None or not new_keys:
+        """Append the new vectors as one shard (atomically: a killed run leaves no partial shard)."""
+        folder = self._cache_folder()
+        if folder is None or not new_keys:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        keys = list(self._cache)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(
-            tmp,
-            keys=np.array(keys, dtype="S16"),
-            vectors=np.stack([self._cache[k] for k in keys]).astype(np.float32),
-            fingerprint=np.array(self._probe_fingerprint()),
-        )
-        os.replace(tmp, path)
+        folder.mkdir(parents=True, exist_ok=True)
+        shards = sorted(folder.glob("shard-*.npz"))
+        merge = len(shards) >= self.max_shards
+        keys = list(self._cache) if merge else new_keys
+        self._write_shard(folder, keys)
+        if merge:
+            for old in shards:
+                old.unlink(missing_ok=True)
+
+    def _write_shard(self, folder: Path, keys: list[bytes]) -> None:
+        name = f"shard-{time.time_ns():020d}-{os.getpid()}"
+        tmp = folder / f"{name}.tmp.npz"
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                keys=np.array(keys, dtype="S16"),
+                vectors=np.stack([self._cache[k] for k in keys]).astype(np.float32),
+                fingerprint=np.array(self._probe_fingerprint()),
+            )
+        os.replace(tmp, folder / f"{name}.npz")
 
     def __repr__(self) -> str:
         loaded = "loaded" if self._st is not None else "not loaded"

@@ -97,7 +97,8 @@ class TrialIndex:
         self.index_spec = index
         self.ef_search = ef_search
         self.nprobe = nprobe
-        self._trials = schema.empty_frame()
+        self._parts: list[pd.DataFrame] = [schema.empty_frame()]  # appended lazily, see _trials
+        self._nct = np.zeros(0, dtype=object)  # NCT IDs in row order
         self._ids = np.zeros(0, dtype=np.int64)
         self._row: dict[str, int] = {}
         self._next_id = 0
@@ -126,6 +127,7 @@ class TrialIndex:
         embedder: Embedder | None = None,
         ef_search: int = 128,
         nprobe: int = 32,
+        chunk_size: int = 20_000,
     ) -> TrialIndex:
         """Index trials.
 
@@ -156,6 +158,9 @@ class TrialIndex:
             An existing :class:`~simtrials.embed.Embedder` to reuse (its model and cache).
         ef_search, nprobe
             HNSW search depth / IVF lists probed, when an ANN index is used.
+        chunk_size
+            Trials encoded and indexed per step: memory stays bounded, and with ``cache_dir``
+            an interrupted build resumes without re-encoding the finished chunks.
         """
         weights = _check_fields(fields)
         if not isinstance(lexical_weight, (int, float)) or not 0.0 <= float(lexical_weight) <= 1.0:
@@ -172,8 +177,30 @@ class TrialIndex:
             nprobe=nprobe,
         )
         table = _as_table(trials)
-        idx._add_table(table, show_progress=show_progress)
+        idx._factory = choose_factory(len(table), idx.index_spec)
+        idx._add_chunked(table, chunk_size=chunk_size, show_progress=show_progress)
         return idx
+
+    def _add_chunked(self, table: pd.DataFrame, *, chunk_size: int, show_progress: bool) -> None:
+        """Add ``table`` in chunks: bounded memory, a progress bar with ETA, and a build that an
+        interruption only costs the current chunk (the embedding cache keeps the rest)."""
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive whole number, got {chunk_size!r}")
+        if len(table) <= chunk_size:
+            self._add_table(table, show_progress=show_progress)
+            return
+        bar = None
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(table), desc="Indexing trials", unit="trial")
+        for start in range(0, len(table), chunk_size):
+            part = table.iloc[start : start + chunk_size]
+            self._add_table(part, show_progress=False)
+            if bar is not None:
+                bar.update(len(part))
+        if bar is not None:
+            bar.close()
 
     def _encode_table(self, table: pd.DataFrame, *, show_progress: bool) -> dict[str, tuple]:
         """Field -> encoded rows of ``table``. Touches no state.
@@ -243,16 +270,28 @@ class TrialIndex:
                     (self._sets if f in SET_FIELDS else self._vectors)[f].remove(ids)
                 raise
             self._next_id += len(table)
+            base = len(self._ids)
             self._ids = np.concatenate([self._ids, ids])
-            self._trials = (
-                pd.concat([self._trials, table], ignore_index=True)
-                if len(self._trials)
-                else table.reset_index(drop=True)
-            )
-            self._reindex_rows()
+            new_ids = table["nct_id"].to_numpy(dtype=object)
+            self._nct = np.concatenate([self._nct, new_ids])
+            self._parts.append(table.reset_index(drop=True))
+            self._row.update({n: base + i for i, n in enumerate(new_ids)})
+
+    @property
+    def _trials(self) -> pd.DataFrame:
+        """The trial table, concatenated lazily (so that ``add`` does not copy it every time)."""
+        if len(self._parts) > 1:
+            parts = [p for p in self._parts if len(p)]
+            self._parts = [pd.concat(parts, ignore_index=True) if parts else schema.empty_frame()]
+        return self._parts[0]
+
+    @_trials.setter
+    def _trials(self, table: pd.DataFrame) -> None:
+        self._parts = [table]
+        self._nct = table["nct_id"].to_numpy(dtype=object)
 
     def _reindex_rows(self) -> None:
-        self._row = {n: i for i, n in enumerate(self._trials["nct_id"].tolist())}
+        self._row = {n: i for i, n in enumerate(self._nct.tolist())}
 
     # ================================================================== changing
     def add(self, trials: Any, *, show_progress: bool = False) -> TrialIndex:
@@ -317,7 +356,7 @@ class TrialIndex:
         rows = np.array(sorted({self._row[n] for n in nct_ids}), dtype=np.int64)
         if len(rows) == 0:
             return
-        keep = np.ones(len(self._trials), dtype=bool)
+        keep = np.ones(len(self._ids), dtype=bool)
         keep[rows] = False
         gone = self._ids[rows]
         for fv in self._vectors.values():
@@ -331,7 +370,7 @@ class TrialIndex:
 
     # ================================================================== reading
     def __len__(self) -> int:
-        return len(self._trials)
+        return len(self._ids)
 
     def __contains__(self, nct_id: object) -> bool:
         return isinstance(nct_id, str) and nct_id in self._row
@@ -519,8 +558,7 @@ class TrialIndex:
                 )
             if nct not in self._row:
                 raise TrialNotFoundError(nct)
-            record = self._trials.iloc[self._row[nct]].to_dict()
-            label = nct
+            return self._stored_query(nct)
         else:
             record = _query_record(query)
             label = record.get("nct_id") or "draft query"
@@ -551,11 +589,32 @@ class TrialIndex:
         nct_id = None if nct_id is None or pd.isna(nct_id) else str(nct_id)
         return _Query(label, nct_id, record, vectors, whole_vec, self._lexical.query_vector(whole))
 
+    def _stored_query(self, nct: str) -> _Query:
+        """An indexed trial as a query, from its stored vectors (no model needed)."""
+        row = self._row[nct]
+        tid = self._ids[row : row + 1]
+        record = self._trials.iloc[row].to_dict()
+        vectors: dict[str, np.ndarray] = {}
+        for f in self.scoring.fields:
+            if f in self._sets:
+                items = self._sets[f]._members.get(int(tid[0]))
+                if items is not None:
+                    vectors[f] = self._sets[f].vectors.get(items)
+            elif f in self._vectors and self._vectors[f].has(tid)[0]:
+                vectors[f] = self._vectors[f].get(tid)[0]
+        whole = vectors.get("all")
+        if whole is None:
+            text = whole_text(record)
+            whole = self.embedder.encode([text])[0] if text else None
+            self._check_model()
+        return _Query(nct, nct, record, vectors, whole, self._lexical.row_vector(row))
+
     def _candidate_rows(
         self, q: _Query, k: int | None, where, candidates
     ) -> tuple[np.ndarray, int]:
         where = validate_where(where)
-        n = len(self._trials)
+        n = len(self._ids)
+        qrow = self._row.get(q.nct_id) if q.nct_id is not None else None
         if candidates is not None:
             if isinstance(candidates, str):
                 candidates = [candidates]
@@ -568,33 +627,44 @@ class TrialIndex:
                 )
             rows = np.array([self._row[c] for c in cands], dtype=np.int64)
             k_eff = len(rows) if k is None else _check_k(k)
+            if where:
+                rows = rows[filter_mask(self._trials.iloc[rows], where)]
         else:
             k_eff = _check_k(10 if k is None else k)
-            rows = np.arange(n, dtype=np.int64)
-        if where:
-            rows = rows[filter_mask(self._trials.iloc[rows], where)]
-        if q.nct_id is not None and q.nct_id in self._row:
-            rows = rows[rows != self._row[q.nct_id]]
-        if candidates is None and not self.exact and len(rows) > 4 * k_eff:
-            rows = self._ann_rows(q, rows, k_eff)
+            allowed = filter_mask(self._trials, where) if where else None
+            n_allowed = n if allowed is None else int(allowed.sum())
+            if self.exact or n_allowed <= max(self.exact_threshold, 4 * k_eff):
+                rows = np.arange(n, dtype=np.int64) if allowed is None else np.flatnonzero(allowed)
+            else:
+                rows = self._ann_rows(q, allowed, qrow, k_eff)
+        if qrow is not None:
+            rows = rows[rows != qrow]
         return rows, k_eff
 
-    def _ann_rows(self, q: _Query, allowed: np.ndarray, k: int) -> np.ndarray:
-        """Candidate rows from the ANN index of each field (union), restricted to ``allowed``."""
-        allowed_ids = self._ids[allowed]
-        id_to_row = {int(i): r for r, i in enumerate(self._ids)}
+    def _ann_rows(
+        self, q: _Query, allowed: np.ndarray | None, qrow: int | None, k: int
+    ) -> np.ndarray:
+        """Candidate rows: the union of each scored field's ANN neighbours, restricted to ``allowed``."""
+        n = len(self._ids)
         fetch = max(100, 10 * k)
         while True:
-            found: set[int] = set()
+            found = []
             for f, fv in self._vectors.items():
                 vec = q.vectors.get(f, q.whole)
                 if vec is None or self.scoring.fields.get(f, 0) == 0:
                     continue
-                _, ids = fv.search(vec[None, :], fetch)
-                found.update(int(i) for i in ids[0] if i >= 0)
-            hit = np.intersect1d(np.fromiter(found, dtype=np.int64, count=len(found)), allowed_ids)
-            if len(hit) >= k or fetch >= len(self._ids):
-                return np.array(sorted(id_to_row[int(i)] for i in hit), dtype=np.int64)
+                _, ids = fv.search(np.asarray(vec, dtype=np.float32).reshape(1, -1), fetch)
+                found.append(ids[0][ids[0] >= 0])
+            ids = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+            rows = np.searchsorted(self._ids, ids)  # stable ids increase with the row order
+            ok = rows < n
+            ok[ok] = self._ids[rows[ok]] == ids[ok]
+            rows = rows[ok]
+            if allowed is not None:
+                rows = rows[allowed[rows]]
+            enough = len(rows) - (qrow is not None and qrow in rows) >= k
+            if enough or fetch >= n:
+                return rows
             fetch *= 4
 
     def _field_scores(
@@ -669,7 +739,7 @@ class TrialIndex:
         if len(rows) == 0:
             hits = self._score_rows(q, rows)
         else:
-            ids = self._trials["nct_id"].to_numpy()[rows]
+            ids = self._nct[rows]
             scores = self._field_scores(q, rows)[2]
             order = np.lexsort((ids, -scores))[:k_eff]
             hits = self._score_rows(q, rows[order])

@@ -37,11 +37,13 @@ class LexicalIndex:
     def __init__(self) -> None:
         self._analyze = _analyzer()
         self.vocabulary: dict[str, int] = {}
-        self.counts = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._blocks: list[sp.csr_matrix] = []
+        self._rows = 0
         self.df = np.zeros(0, dtype=np.int64)
+        self._idf_cache: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return self.counts.shape[0]
+        return self._rows
 
     # ----------------------------------------------------------------- building
     def _count(self, texts: Sequence[str], *, grow: bool) -> sp.csr_matrix:
@@ -69,34 +71,58 @@ class LexicalIndex:
             shape=(len(texts), len(self.vocabulary)),
         )
 
+    @property
+    def counts(self) -> sp.csr_matrix:
+        """Term counts, one row per trial (appended blocks are stacked on first use)."""
+        if len(self._blocks) > 1 or (
+            self._blocks and self._blocks[0].shape[1] < len(self.vocabulary)
+        ):
+            width = len(self.vocabulary)
+            blocks = [
+                sp.csr_matrix((b.data, b.indices, b.indptr), shape=(b.shape[0], width))
+                for b in self._blocks
+            ]
+            self._blocks = [sp.vstack(blocks, format="csr")]
+        return (
+            self._blocks[0]
+            if self._blocks
+            else sp.csr_matrix((0, len(self.vocabulary)), dtype=np.float32)
+        )
+
+    @counts.setter
+    def counts(self, matrix: sp.csr_matrix) -> None:
+        self._blocks = [matrix]
+
     def add(self, texts: Sequence[str]) -> None:
-        """Append one row per text."""
+        """Append one row per text (cheap: the rows are stacked lazily)."""
         new = self._count(texts, grow=True)
+        self._rows += new.shape[0]
         width = len(self.vocabulary)
-        old = self.counts
-        if old.shape[1] < width:
-            old = sp.csr_matrix((old.data, old.indices, old.indptr), shape=(old.shape[0], width))
-        self.counts = sp.vstack([old, new], format="csr") if old.shape[0] else new
+        self._blocks.append(new)
         df = np.zeros(width, dtype=np.int64)
         df[: len(self.df)] = self.df
         df += np.bincount(new.indices, minlength=width)[:width]
         self.df = df
+        self._idf_cache = None
 
     def remove_rows(self, keep: np.ndarray) -> None:
         """Keep only the rows where ``keep`` is True."""
         dropped = self.counts[~keep]
         self.df = self.df - np.bincount(dropped.indices, minlength=len(self.df))
         self.counts = self.counts[keep]
+        self._rows = self.counts.shape[0]
+        self._idf_cache = None
 
     # ----------------------------------------------------------------- scoring
     def _idf(self) -> np.ndarray:
-        n = self.counts.shape[0]
-        return (np.log((1.0 + n) / (1.0 + self.df)) + 1.0).astype(np.float32)
+        if self._idf_cache is None:
+            n = self._rows
+            self._idf_cache = (np.log((1.0 + n) / (1.0 + self.df)) + 1.0).astype(np.float32)
+        return self._idf_cache
 
     def _weigh(self, counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-        m = counts.copy().astype(np.float32)
-        m.data = 1.0 + np.log(m.data)
-        m = m @ sp.diags(idf)
+        m = counts.astype(np.float32, copy=True)
+        m.data = (1.0 + np.log(m.data)) * idf[m.indices]
         return normalize(m, norm="l2", copy=False)
 
     def query_vector(self, text: str) -> sp.csr_matrix:
@@ -152,5 +178,6 @@ class LexicalIndex:
         lex.counts = sp.csr_matrix(
             (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape
         )
+        lex._rows = shape[0]
         lex.df = np.asarray(arrays["df"], dtype=np.int64)
         return lex

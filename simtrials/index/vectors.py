@@ -82,7 +82,10 @@ class FieldVectors:
         if self._index is None:
             self._index = self._new_index(vectors)
         self._index.add_with_ids(vectors, ids)
-        self._ids = np.union1d(self._ids, ids)
+        if len(self._ids) == 0 or ids.min() > self._ids[-1]:
+            self._ids = np.concatenate([self._ids, np.sort(ids)])  # the usual case: new, larger ids
+        else:
+            self._ids = np.union1d(self._ids, ids)
         self._tombstones.difference_update(ids.tolist())
 
     def remove(self, ids: np.ndarray) -> None:
@@ -102,7 +105,11 @@ class FieldVectors:
 
     def has(self, ids: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``ids`` have a vector."""
-        return np.isin(np.asarray(ids, dtype=np.int64), self._ids)
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = np.searchsorted(self._ids, ids)  # self._ids is kept sorted
+        ok = pos < len(self._ids)
+        ok[ok] = self._ids[pos[ok]] == ids[ok]
+        return ok
 
     def get(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of ``ids`` (zeros for ids without a vector)."""
