@@ -71,6 +71,10 @@ class Embedder:
     pooling
         ``"first"`` (default): a long text's vector reads its first ``max_seq_length`` tokens;
         ``"mean"``: the mean of the vectors of all its token windows.
+    pipeline
+        Tokenize the next batch in a background thread while the model encodes this one, over
+        length-sorted batches (``None``: on for CUDA devices, where the tokenizer is otherwise
+        the bottleneck; plain ``SentenceTransformer.encode`` on the CPU).
     """
 
     def __init__(
@@ -83,10 +87,12 @@ class Embedder:
         backend: str = "torch",
         precision: str = "float32",
         pooling: str = "first",
+        pipeline: bool | None = None,
     ) -> None:
         if pooling not in ("first", "mean"):
             raise ValueError(f"pooling must be 'first' or 'mean', got {pooling!r}")
         self.model = None if model is None else str(model)
+        self.pipeline = pipeline
         self.device = device
         self.batch_size = batch_size
         self.cache_dir = None if cache_dir is None else Path(cache_dir).expanduser()
@@ -191,9 +197,59 @@ class Embedder:
         step = budget
         return [tok.decode(ids[i : i + step]) for i in range(0, len(ids), step)]
 
+    def _encode_pipelined(self, texts: list[str], *, show_progress: bool) -> np.ndarray:
+        """Encode with tokenization of batch i+1 overlapping the forward pass of batch i.
+
+        Batches are cut from the texts sorted by length (less padding); the vectors stay on
+        the device until the end, so the loop never waits on a device-to-host copy.
+        """
+        import torch
+        from concurrent.futures import ThreadPoolExecutor
+
+        st = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        batches = [order[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        device = st.device
+        outs: list[torch.Tensor] = []
+        bar = None
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), desc="Encoding", unit="text")
+        with ThreadPoolExecutor(max_workers=2) as pool, torch.inference_mode():
+            prepare = getattr(st, "preprocess", None) or st.tokenize
+            tokenize = lambda b: prepare([texts[i] for i in b])  # noqa: E731
+            ahead = [pool.submit(tokenize, b) for b in batches[:2]]
+            for i, _ in enumerate(batches):
+                features = ahead[i].result()
+                if i + 2 < len(batches):
+                    ahead.append(pool.submit(tokenize, batches[i + 2]))
+                features = {
+                    k: v.to(device, non_blocking=True)
+                    for k, v in features.items()
+                    if hasattr(v, "to")
+                }
+                emb = st(features)["sentence_embedding"]
+                outs.append(torch.nn.functional.normalize(emb.float(), dim=1))
+                if bar is not None:
+                    bar.update(len(batches[i]))
+        if bar is not None:
+            bar.close()
+        vecs = torch.cat(outs).cpu().numpy().astype(np.float32, copy=False)
+        result = np.empty_like(vecs)
+        result[order] = vecs
+        return result
+
     def _encode_windows(self, texts: list[str], *, show_progress: bool) -> np.ndarray:
         st = self._load()
         if self.pooling == "first":
+            use_pipeline = (
+                self.pipeline if self.pipeline is not None else str(st.device).startswith("cuda")
+            )
+            if use_pipeline:
+                return self._encode_pipelined(list(texts), show_progress=show_progress)
             return st.encode(
                 list(texts),
                 batch_size=self.batch_size,
