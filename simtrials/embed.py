@@ -203,8 +203,9 @@ class Embedder:
         Batches are cut from the texts sorted by length (less padding); the vectors stay on
         the device until the end, so the loop never waits on a device-to-host copy.
         """
-        import torch
         from concurrent.futures import ThreadPoolExecutor
+
+        import torch
 
         st = self._load()
         if not texts:
