@@ -8,13 +8,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import datasets, errors, schema
 from .embed import Embedder
+from .evaluate import compare, evaluate
 from .io import TrialFormatWarning, read_ctgov
 from .search import Explanation, Hits
-from .trial_index import TrialIndex
+
+if TYPE_CHECKING:
+    from .trial_index import TrialIndex
 
 __version__ = "0.1.0"
+
+# Imported on first use, so that `import simtrials` stays light and the readers and the
+# Embedder work where FAISS is not installed (e.g. a GPU machine encoding only).
+_LAZY = {"TrialIndex": "trial_index"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'simtrials' has no attribute {name!r}")
+
 
 __all__ = [
     "read_ctgov",
@@ -26,5 +46,7 @@ __all__ = [
     "errors",
     "schema",
     "TrialFormatWarning",
+    "evaluate",
+    "compare",
     "__version__",
 ]

@@ -219,14 +219,15 @@ class Embedder:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(texts), desc="Encoding", unit="text")
-        with ThreadPoolExecutor(max_workers=2) as pool, torch.inference_mode():
+        workers = max(2, min(8, (os.cpu_count() or 2) // 2))
+        with ThreadPoolExecutor(max_workers=workers) as pool, torch.inference_mode():
             prepare = getattr(st, "preprocess", None) or st.tokenize
             tokenize = lambda b: prepare([texts[i] for i in b])  # noqa: E731
-            ahead = [pool.submit(tokenize, b) for b in batches[:2]]
+            ahead = [pool.submit(tokenize, b) for b in batches[:workers]]
             for i, _ in enumerate(batches):
                 features = ahead[i].result()
-                if i + 2 < len(batches):
-                    ahead.append(pool.submit(tokenize, batches[i + 2]))
+                if i + workers < len(batches):
+                    ahead.append(pool.submit(tokenize, batches[i + workers]))
                 features = {
                     k: v.to(device, non_blocking=True)
                     for k, v in features.items()
@@ -246,6 +247,11 @@ class Embedder:
     def _encode_windows(self, texts: list[str], *, show_progress: bool) -> np.ndarray:
         st = self._load()
         if self.pooling == "first":
+            # The model reads the first max_tokens word pieces only; a word piece is far shorter
+            # than 24 characters, so cutting there first changes no vector but spares the
+            # tokenizer from reading whole 10,000-character descriptions.
+            budget = 24 * self.max_tokens
+            texts = [t[:budget] for t in texts]
             use_pipeline = (
                 self.pipeline if self.pipeline is not None else str(st.device).startswith("cuda")
             )

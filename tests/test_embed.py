@@ -76,3 +76,12 @@ def test_disk_cache_is_append_only_and_reused(tmp_path, texts):
 def test_unknown_model_path_is_a_clear_error(tmp_path):
     with pytest.raises(OSError, match="cannot load the sentence-transformers model"):
         st.Embedder(tmp_path / "no-such-model").encode(["x"])
+
+
+def test_long_texts_give_the_models_own_first_window_vector(embedder, corpus):
+    """Cutting long texts before tokenizing changes nothing: same vector as the raw model's."""
+    longest = corpus["detailed_description"].dropna().map(len).sort_values().index[-3:]
+    texts = [str(corpus.loc[i, "detailed_description"]) for i in longest]
+    assert min(map(len, texts)) > 24 * embedder.max_tokens
+    raw = embedder._load().encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(st.Embedder().encode(texts), raw, atol=1e-6)
