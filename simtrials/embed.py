@@ -216,7 +216,7 @@ class Embedder:
         outs: list[torch.Tensor] = []
         bar = None
         if show_progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
 
             bar = tqdm(total=len(texts), desc="Encoding", unit="text")
         workers = max(2, min(8, (os.cpu_count() or 2) // 2))

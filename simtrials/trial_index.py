@@ -191,7 +191,7 @@ class TrialIndex:
             return
         bar = None
         if show_progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
 
             bar = tqdm(total=len(table), desc="Indexing trials", unit="trial")
         for start in range(0, len(table), chunk_size):
@@ -215,7 +215,7 @@ class TrialIndex:
         out: dict[str, tuple] = {}
         bar = None
         if show_progress and len(table):
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
 
             bar = tqdm(total=len(fields), desc="Encoding fields", unit="field")
         for f in fields:
@@ -842,6 +842,7 @@ class TrialIndex:
             spec = manifest["index"]
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexFormatError(f"{path}: manifest.json lacks {exc}") from None
+        explicit = model is not None or embedder is not None
         if embedder is None:
             name = (
                 model
@@ -857,7 +858,6 @@ class TrialIndex:
             nprobe=spec["nprobe"],
         )
         idx._factory = spec["factory"]
-        explicit = model is not None or embedder is not None
         idx._expected_fingerprint = minfo["fingerprint"]
         if explicit:
             if embedder.dimension != int(minfo["dimension"]):
