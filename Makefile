@@ -44,7 +44,7 @@ eval: install
 	$(PY) benchmarks/eval_relevance.py
 
 notebooks: install
-	$(PY) -m pytest -q --nbmake notebooks
+	cd notebooks && ../$(PY) -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=600 .
 
 # Rebuild data/ from ../shared/data (the committed data/ is what this produces).
 data: install
