@@ -312,7 +312,7 @@ class Embedder:
             except (OSError, ValueError, KeyError, EOFError):
                 continue  # a damaged shard is only a cache: ignore it
             for k, v in zip(keys, vecs):
-                self._cache[bytes(k)] = v
+                self._cache[bytes(k).ljust(16, b"\x00")] = v  # numpy's S16 drops trailing NULs
 
     def _probe_fingerprint(self) -> str:
         if self._fingerprint is None:

@@ -11,8 +11,11 @@ Layout of a saved index ``DIR``::
 A save writes a new ``data-<token>`` folder, then replaces ``manifest.json`` with one
 ``os.replace`` (atomic on POSIX and Windows): until that instant the old manifest and its
 folder are the index, after it the new ones. A save killed at any point leaves the previous
-index loadable; the next save removes the leftovers. Loading reads only JSON, parquet,
-``.npy``/``.npz`` with ``allow_pickle=False`` and FAISS files, and checks every checksum first.
+index loadable; the next save removes the leftovers (only names of that shape: a save into a
+folder that holds other files leaves them alone). Loading reads only JSON, parquet,
+``.npy``/``.npz`` with ``allow_pickle=False`` and FAISS files, and checks every checksum
+first, the manifest's own included (``manifest_sha256``: a changed weight or count in the
+manifest would otherwise give wrong answers silently); it reads nothing outside the folder.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -33,6 +37,18 @@ __all__ = ["FORMAT_VERSION", "write_index_dir", "read_manifest", "data_path", "s
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+_TOKEN = r"[0-9a-f]{12}"  # secrets.token_hex(6)
+_DATA_DIR = re.compile(rf"data-{_TOKEN}")
+_LEFTOVER_DIR = re.compile(rf"data-{_TOKEN}(\.partial)?")
+_LEFTOVER_TMP = re.compile(rf"{re.escape(MANIFEST)}\.{_TOKEN}\.tmp")
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+def _manifest_digest(manifest: dict) -> str:
+    """sha256 of the manifest's content (without its own digest), in a canonical form."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def sha256_file(path: Path) -> str:
@@ -41,6 +57,16 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some platforms cannot sync a read-only descriptor
+        pass
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -71,6 +97,7 @@ def write_index_dir(path: str | os.PathLike, files: dict[str, Any], manifest: di
         target = data_dir / name
         if callable(content):
             content(target)
+            _fsync_file(target)  # writers such as to_parquet do not sync: make it durable
         else:
             with open(target, "wb") as fh:
                 fh.write(content)
@@ -86,6 +113,7 @@ def write_index_dir(path: str | os.PathLike, files: dict[str, Any], manifest: di
         "data_dir": final_dir.name,
         "files": checksums,
     }
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
     tmp = root / f"{MANIFEST}.{token}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2, sort_keys=True)
@@ -98,12 +126,13 @@ def write_index_dir(path: str | os.PathLike, files: dict[str, Any], manifest: di
 
 
 def _cleanup(root: Path, keep: str) -> None:
+    """Remove earlier saves' folders and interrupted saves' leftovers; nothing else."""
     for child in root.iterdir():
         if child.name == keep:
             continue
-        if child.name.startswith("data-") and child.is_dir():
+        if _LEFTOVER_DIR.fullmatch(child.name) and child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
-        elif child.name.startswith(f"{MANIFEST}.") and child.name.endswith(".tmp"):
+        elif _LEFTOVER_TMP.fullmatch(child.name) and child.is_file():
             child.unlink(missing_ok=True)
 
 
@@ -133,10 +162,20 @@ def read_manifest(path: str | os.PathLike, *, verify: bool = True) -> tuple[dict
             f"{root} was saved by a newer simtrials (index format {version}; this version reads "
             f"up to {FORMAT_VERSION}): upgrade simtrials to load it"
         )
-    data_dir = root / str(manifest.get("data_dir", ""))
+    digest = manifest.get("manifest_sha256")  # absent in indexes saved before it was added
+    if verify and digest is not None and digest != _manifest_digest(manifest):
+        raise IndexFormatError(f"{mpath} is corrupted (checksum mismatch)")
+    folder = manifest.get("data_dir")
     files = manifest.get("files")
-    if not isinstance(files, dict) or not data_dir.is_dir():
-        raise IndexFormatError(f"{root}: the data folder {manifest.get('data_dir')!r} is missing")
+    if not isinstance(folder, str) or not _DATA_DIR.fullmatch(folder):
+        raise IndexFormatError(f"{mpath} is corrupted: bad data folder name {folder!r}")
+    if not isinstance(files, dict) or not all(
+        isinstance(f, str) and _FILE_NAME.fullmatch(f) for f in files
+    ):
+        raise IndexFormatError(f"{mpath} is corrupted: bad file list")
+    data_dir = root / folder
+    if not data_dir.is_dir():
+        raise IndexFormatError(f"{root}: the data folder {folder!r} is missing")
     if verify:
         for name, digest in files.items():
             fpath = data_dir / name

@@ -36,9 +36,15 @@ __all__ = [
     "to_frame",
     "validate",
     "NCT_ID_PATTERN",
+    "DATE_MIN",
+    "DATE_MAX",
 ]
 
-NCT_ID_PATTERN = r"^NCT\d{8}$"
+NCT_ID_PATTERN = r"^NCT[0-9]{8}$"  # ASCII digits: r"\d" would also accept other scripts' digits
+
+# Dates are datetime64[ns], which holds 1677-09-22 … 2262-04-11; whole years inside that.
+DATE_MIN = pd.Timestamp("1678-01-01")
+DATE_MAX = pd.Timestamp("2261-12-31")
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,11 @@ def empty_frame() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype=dt) for name, dt in dtypes().items()})
 
 
+def _missing_item(item: object) -> bool:
+    """None, NA or NaN inside a list: a missing item, left out by :func:`to_frame`."""
+    return item is None or item is pd.NA or (isinstance(item, float) and np.isnan(item))
+
+
 def _clean_text(value: object) -> object:
     if value is None or value is pd.NA:
         return pd.NA
@@ -161,7 +172,7 @@ def _clean_aligned(value: object) -> list[str]:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return []
     if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
-        return ["" if v is None or v is pd.NA else str(v).strip() for v in value]
+        return ["" if _missing_item(v) else str(v).strip() for v in value]
     raise TypeError(f"expected a list of strings, got {type(value).__name__}")
 
 
@@ -238,7 +249,7 @@ def validate(df: pd.DataFrame, *, source: str = "DataFrame") -> pd.DataFrame:
     ids = df["nct_id"].tolist()
     pat = re.compile(NCT_ID_PATTERN)
     for i, nct in enumerate(ids):
-        if not isinstance(nct, str) or not pat.match(nct.strip()):
+        if not isinstance(nct, str) or not pat.fullmatch(nct.strip()):
             raise TrialFormatError(
                 f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
                 source=source,
@@ -277,7 +288,7 @@ def _check_value(col: Column, value: object) -> object:
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise TypeError(f"expected a list of strings, got {type(value).__name__}")
         for item in value:
-            if item is not None and not isinstance(item, str):
+            if not isinstance(item, str) and not _missing_item(item):
                 raise TypeError(
                     f"expected a list of strings, found an item of type {type(item).__name__}"
                 )
@@ -292,10 +303,19 @@ def _check_value(col: Column, value: object) -> object:
         ts = pd.to_datetime(value, errors="coerce")
         if ts is pd.NaT or pd.isna(ts):
             raise ValueError(f"expected a date, got {value!r}")
+        if not DATE_MIN <= ts <= DATE_MAX:
+            raise ValueError(
+                f"date {value!r} is out of range; expected a date between "
+                f"{DATE_MIN.date()} and {DATE_MAX.date()}"
+            )
         return ts
     if col.kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TypeError(f"expected a number, got {type(value).__name__}")
+        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        if col.kind == "int" and not -(2**63) < value < 2**63:
+            raise ValueError(f"expected a whole number below 2**63, got {value!r}")
         return value
     if col.kind == "bool":
         if not isinstance(value, (bool, np.bool_)):

@@ -13,6 +13,7 @@ See :mod:`simtrials.search.score` for how the score is made.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from .errors import (
     IndexFormatError,
     ModelMismatchError,
     QueryError,
+    TrialFormatError,
     TrialNotFoundError,
 )
 from .index.itemsets import ItemSets
@@ -191,7 +193,7 @@ class TrialIndex:
             return
         bar = None
         if show_progress:
-            from tqdm import tqdm
+            from tqdm.auto import tqdm
 
             bar = tqdm(total=len(table), desc="Indexing trials", unit="trial")
         for start in range(0, len(table), chunk_size):
@@ -215,7 +217,7 @@ class TrialIndex:
         out: dict[str, tuple] = {}
         bar = None
         if show_progress and len(table):
-            from tqdm import tqdm
+            from tqdm.auto import tqdm
 
             bar = tqdm(total=len(fields), desc="Encoding fields", unit="field")
         for f in fields:
@@ -328,9 +330,9 @@ class TrialIndex:
                 raise TrialNotFoundError(
                     missing[0], f"cannot update trials not in the index: {', '.join(missing[:5])}"
                 )
-            self._encode_table(table, show_progress=show_progress)  # fail before changing anything
-            self._remove_ids(table["nct_id"].tolist())
-            self._add_table(table, show_progress=False)  # vectors now come from the cache
+            old_rows = np.array(sorted({self._row[n] for n in table["nct_id"]}), dtype=np.int64)
+            self._add_table(table, show_progress=show_progress)  # undoes itself if it fails
+            self._remove_rows(old_rows)  # the old versions; nothing here can fail half-way
         return self
 
     def remove(self, nct_ids: str | Iterable[str]) -> TrialIndex:
@@ -341,7 +343,7 @@ class TrialIndex:
         TrialNotFoundError
             When an NCT ID is not indexed; nothing is removed.
         """
-        ids = [nct_ids] if isinstance(nct_ids, str) else list(nct_ids)
+        ids = _id_list(nct_ids, "remove()")
         with self._lock:
             missing = [n for n in ids if n not in self._row]
             if missing:
@@ -353,7 +355,9 @@ class TrialIndex:
         return self
 
     def _remove_ids(self, nct_ids: list[str]) -> None:
-        rows = np.array(sorted({self._row[n] for n in nct_ids}), dtype=np.int64)
+        self._remove_rows(np.array(sorted({self._row[n] for n in nct_ids}), dtype=np.int64))
+
+    def _remove_rows(self, rows: np.ndarray) -> None:
         if len(rows) == 0:
             return
         keep = np.ones(len(self._ids), dtype=bool)
@@ -616,9 +620,7 @@ class TrialIndex:
         n = len(self._ids)
         qrow = self._row.get(q.nct_id) if q.nct_id is not None else None
         if candidates is not None:
-            if isinstance(candidates, str):
-                candidates = [candidates]
-            cands = list(dict.fromkeys(candidates))
+            cands = list(dict.fromkeys(_id_list(candidates, "candidates")))
             unknown = [c for c in cands if c not in self._row]
             if unknown:
                 raise TrialNotFoundError(
@@ -696,11 +698,10 @@ class TrialIndex:
 
     def _score_rows(self, q: _Query, rows: np.ndarray) -> pd.DataFrame:
         per_field, lex, score = self._field_scores(q, rows)
-        frame = self._trials.iloc[rows]
         out = pd.DataFrame(
             {
-                "nct_id": frame["nct_id"].to_numpy(),
-                "title": frame["title"].to_numpy(),
+                "nct_id": self._nct[rows],
+                "title": self._trials["title"].iloc[rows].to_numpy(),
                 "score": score,
             }
         )
@@ -710,19 +711,26 @@ class TrialIndex:
         out["_row"] = rows
         return self._with_reasons(q, out)
 
+    # The columns a hit's reasons and display need (taking only these keeps queries fast).
+    _HIT_COLUMNS = (
+        "title", "conditions", "condition_mesh", "keywords", "interventions", "intervention_other_names",
+        "intervention_mesh", "phases", "overall_status", "study_type", "start_date",
+    )  # fmt: skip
+
     def _with_reasons(self, q: _Query, out: pd.DataFrame) -> pd.DataFrame:
-        records = self._trials.iloc[out["_row"].to_numpy()]
+        rows = out["_row"].to_numpy()
+        table = self._trials
+        columns = {c: table[c].iloc[rows].to_numpy() for c in self._HIT_COLUMNS}
         qrec = q.record or {}
-        out["shared_conditions"] = (
-            [explain_mod.shared_conditions(qrec, r) for r in records.to_dict("records")]
-            if qrec
-            else [[] for _ in range(len(out))]
-        )
-        out["shared_interventions"] = (
-            [explain_mod.shared_interventions(qrec, r) for r in records.to_dict("records")]
-            if qrec
-            else [[] for _ in range(len(out))]
-        )
+        if qrec:
+            records = [{c: columns[c][i] for c in self._HIT_COLUMNS} for i in range(len(rows))]
+            out["shared_conditions"] = [explain_mod.shared_conditions(qrec, r) for r in records]
+            out["shared_interventions"] = [
+                explain_mod.shared_interventions(qrec, r) for r in records
+            ]
+        else:
+            out["shared_conditions"] = [[] for _ in range(len(out))]
+            out["shared_interventions"] = [[] for _ in range(len(out))]
         for col in (
             "phases",
             "overall_status",
@@ -731,7 +739,7 @@ class TrialIndex:
             "conditions",
             "interventions",
         ):
-            out[col] = records[col].to_numpy()
+            out[col] = columns[col]
         return out.drop(columns="_row")
 
     def _rank(self, q: _Query, k: int | None, where, candidates) -> Hits:
@@ -842,7 +850,6 @@ class TrialIndex:
             spec = manifest["index"]
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexFormatError(f"{path}: manifest.json lacks {exc}") from None
-        explicit = model is not None or embedder is not None
         if embedder is None:
             name = (
                 model
@@ -858,6 +865,7 @@ class TrialIndex:
             nprobe=spec["nprobe"],
         )
         idx._factory = spec["factory"]
+        explicit = model is not None or embedder is not None
         idx._expected_fingerprint = minfo["fingerprint"]
         if explicit:
             if embedder.dimension != int(minfo["dimension"]):
@@ -956,13 +964,30 @@ def _check_caps(caps: Mapping[str, float] | None, weights: Mapping[str, float]) 
 
 
 def _as_table(trials: Any) -> pd.DataFrame:
-    if isinstance(trials, pd.DataFrame):
-        return (
-            schema.validate(trials, source="DataFrame")
-            if "source" in trials.columns
-            else read_ctgov(trials)
-        )
-    return read_ctgov(trials)
+    return read_ctgov(trials)  # validates a DataFrame and keeps one record per NCT ID
+
+
+def _id_list(ids: Any, what: str) -> list:
+    """An NCT ID or an iterable of them, as a list; QueryError for anything else."""
+    if isinstance(ids, str):
+        return [ids]
+    try:
+        out = list(ids)
+        hash(tuple(out))
+    except TypeError:
+        raise QueryError(
+            f"{what} takes an NCT ID or a list of NCT IDs, got {_clip(repr(ids), 60)}"
+        ) from None
+    return out
+
+
+@contextlib.contextmanager
+def _no_placeholder_in_errors():
+    """Report a draft's errors without the placeholder NCT ID it was parsed under."""
+    try:
+        yield
+    except TrialFormatError as err:
+        raise TrialFormatError(err.reason, source=err.source, field=err.field) from None
 
 
 def _query_record(query: Any) -> dict:
@@ -979,16 +1004,19 @@ def _query_record(query: Any) -> dict:
             "a record (Series/dict) or a 1-row DataFrame"
         )
     if is_study(query):
-        nct = ((query.get("protocolSection") or {}).get("identificationModule") or {}).get("nctId")
-        if nct is None:  # a draft: give it a placeholder ID just to parse it
-            study = json.loads(json.dumps(query))
-            study["protocolSection"].setdefault("identificationModule", {})["nctId"] = (
-                _PLACEHOLDER_ID
-            )
+        section = query.get("protocolSection")
+        ident = section.get("identificationModule") if isinstance(section, dict) else None
+        if not isinstance(section, dict) or (
+            isinstance(ident, dict) and ident.get("nctId") is not None
+        ):
+            return parse_study(query, source="query")  # a typed error for a bad section
+        study = json.loads(json.dumps(query))  # a draft: a placeholder ID just to parse it
+        ident = ident if isinstance(ident, dict) else {}
+        study["protocolSection"]["identificationModule"] = {**ident, "nctId": _PLACEHOLDER_ID}
+        with _no_placeholder_in_errors():
             rec = parse_study(study, source="query")
-            rec["nct_id"] = None
-            return rec
-        return parse_study(query, source="query")
+        rec["nct_id"] = None
+        return rec
     unknown = [k for k in query if k not in schema.COLUMN_NAMES]
     if unknown and not any(k in schema.COLUMN_NAMES for k in query):
         raise QueryError(
@@ -1000,9 +1028,11 @@ def _query_record(query: Any) -> dict:
     nct = rec.get("nct_id")
     placeholder = nct is None or (not isinstance(nct, str) and pd.isna(nct))
     rec["nct_id"] = _PLACEHOLDER_ID if placeholder else nct
-    table = schema.validate(
-        pd.DataFrame([{k: v for k, v in rec.items() if k in schema.COLUMN_NAMES}]), source="query"
-    )
+    with _no_placeholder_in_errors() if placeholder else contextlib.nullcontext():
+        table = schema.validate(
+            pd.DataFrame([{k: v for k, v in rec.items() if k in schema.COLUMN_NAMES}]),
+            source="query",
+        )
     out = table.iloc[0].to_dict()
     if placeholder:
         out["nct_id"] = None

@@ -52,17 +52,17 @@ class ItemSets:
         self, trial_ids: np.ndarray, item_lists: list[list[str]], new_vectors: dict[str, np.ndarray]
     ) -> None:
         """Register trials' items; ``new_vectors`` holds a vector for every item in :meth:`new_items`."""
-        fresh_ids, fresh_vecs = [], []
+        fresh: dict[str, tuple[str, np.ndarray]] = {}
         for it, vec in new_vectors.items():
             k = _key(it)
-            if k in self._item_id:
-                continue
-            self._item_id[k] = len(self.items)
-            fresh_ids.append(len(self.items))
-            self.items.append(it)
-            fresh_vecs.append(vec)
-        if fresh_ids:
-            self.vectors.add(np.array(fresh_ids, dtype=np.int64), np.stack(fresh_vecs))
+            if k not in self._item_id and k not in fresh:
+                fresh[k] = (it, vec)
+        if fresh:  # store the vectors first: if that fails, no item is registered without one
+            ids = np.arange(len(self.items), len(self.items) + len(fresh), dtype=np.int64)
+            self.vectors.add(ids, np.stack([vec for _, vec in fresh.values()]))
+            for i, (k, (it, _)) in zip(ids.tolist(), fresh.items()):
+                self._item_id[k] = i
+                self.items.append(it)
         for tid, items in zip(trial_ids, item_lists):
             ids = sorted({self._item_id[_key(it)] for it in items if _key(it)})
             if ids:

@@ -123,6 +123,8 @@ class LexicalIndex:
     def _weigh(self, counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
         m = counts.astype(np.float32, copy=True)
         m.data = (1.0 + np.log(m.data)) * idf[m.indices]
+        if m.shape[1] == 0:  # an empty index has no vocabulary: every score is 0
+            return m
         return normalize(m, norm="l2", copy=False)
 
     def query_vector(self, text: str) -> sp.csr_matrix:

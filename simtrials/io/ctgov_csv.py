@@ -7,6 +7,7 @@ are used; the ones that don't are left empty.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -17,7 +18,7 @@ from . import values
 
 __all__ = ["parse_csv_frame", "column_key", "looks_like_trial_csv"]
 
-_NCT = re.compile(r"^NCT\d{8}$")
+_NCT = re.compile(r"NCT[0-9]{8}")  # ASCII digits: r"\d" would also accept other scripts' digits
 
 
 def column_key(name: str) -> str:
@@ -178,7 +179,7 @@ def _parse_row(
         raise TrialFormatError(
             "the record has no NCT ID", source=source, position=pos, field=cols["nct_id"]
         )
-    if not _NCT.match(nct):
+    if not _NCT.fullmatch(nct):
         raise TrialFormatError(
             f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
             source=source,
@@ -230,11 +231,14 @@ def _parse_row(
     enrollment = cell("enrollment")
     if enrollment:
         try:
-            rec["enrollment"] = int(float(enrollment))
+            count = float(enrollment)
         except ValueError:
+            count = math.nan
+        if not (math.isfinite(count) and 0 <= count < 2**63):
             raise fail(
-                "enrollment", ValueError(f"expected a whole number, got {enrollment!r}")
-            ) from None
+                "enrollment", ValueError(f"expected a whole number >= 0, got {enrollment!r}")
+            )
+        rec["enrollment"] = int(count)
     for field in ("start_date", "completion_date", "last_update"):
         try:
             rec[field] = values.parse_date(cell(field), dayfirst=dayfirst.get(field, False))

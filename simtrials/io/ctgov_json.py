@@ -7,6 +7,7 @@ wrong type raises :class:`~simtrials.errors.TrialFormatError` naming its JSON pa
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ from . import values
 
 __all__ = ["parse_study", "is_study"]
 
-_NCT = re.compile(r"^NCT\d{8}$")
+_NCT = re.compile(r"NCT[0-9]{8}")  # ASCII digits: r"\d" would also accept other scripts' digits
 
 
 def is_study(obj: Any) -> bool:
@@ -37,40 +38,49 @@ class _Reader:
             message, source=self.source, position=self.position, nct_id=self.nct_id, field=path
         )
 
-    def get(self, path: str, kind: type | tuple[type, ...], root: Any = None) -> Any:
+    def get(
+        self, path: str, kind: type | tuple[type, ...], root: Any = None, at: str | None = None
+    ) -> Any:
+        """The value at ``path`` (from the study, or from ``root``, whose own path is ``at``)."""
         node = self.study if root is None else root
+        label = path if at is None else f"{at}.{path}"
         for part in path.split("."):
             if node is None:
                 return None
             if not isinstance(node, dict):
-                raise self.error(path, f"expected an object at {part!r}, got {type(node).__name__}")
+                raise self.error(
+                    label, f"expected an object at {part!r}, got {type(node).__name__}"
+                )
             node = node.get(part)
         if node is None:
             return None
         if not isinstance(node, kind) or (isinstance(node, bool) and bool not in _as_tuple(kind)):
             raise self.error(
-                path, f"expected {_kind_name(kind)}, got {type(node).__name__} {_short(node)}"
+                label, f"expected {_kind_name(kind)}, got {type(node).__name__} {_short(node)}"
             )
         return node
 
-    def text(self, path: str, root: Any = None) -> str | None:
-        return self.get(path, str, root)
+    def text(self, path: str, root: Any = None, at: str | None = None) -> str | None:
+        return self.get(path, str, root, at)
 
-    def text_list(self, path: str, root: Any = None) -> list[str]:
-        items = self.get(path, list, root) or []
+    def text_list(self, path: str, root: Any = None, at: str | None = None) -> list[str]:
+        """A list of strings; ``null`` items are missing values and left out."""
+        items = self.get(path, list, root, at) or []
         for item in items:
-            if not isinstance(item, str):
+            if item is not None and not isinstance(item, str):
                 raise self.error(
-                    path, f"expected a list of strings, found {type(item).__name__} {_short(item)}"
+                    path if at is None else f"{at}.{path}",
+                    f"expected a list of strings, found {type(item).__name__} {_short(item)}",
                 )
-        return items
+        return [item for item in items if item is not None]
 
     def objects(self, path: str) -> list[dict]:
+        """A list of objects; a ``null`` item reads as an empty object (positions are kept)."""
         items = self.get(path, list) or []
         for item in items:
-            if not isinstance(item, dict):
+            if item is not None and not isinstance(item, dict):
                 raise self.error(path, f"expected a list of objects, found {type(item).__name__}")
-        return items
+        return [{} if item is None else item for item in items]
 
     def parsed(self, path: str, parser, value: Any) -> Any:
         try:
@@ -124,7 +134,7 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     if nct is None:
         raise r.error("protocolSection.identificationModule.nctId", "the study has no NCT ID")
     nct = nct.strip()
-    if not _NCT.match(nct):
+    if not _NCT.fullmatch(nct):
         raise r.error(
             "protocolSection.identificationModule.nctId",
             f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
@@ -153,15 +163,16 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
 
     names, types, descs, others = [], [], [], []
     path = p + "armsInterventionsModule.interventions"
-    for iv in r.objects(path):
-        name = r.text("name", iv)
+    for i, iv in enumerate(r.objects(path)):
+        at = f"{path}[{i}]"
+        name = r.text("name", iv, at)
         if name is None or not name.strip():
             continue
         names.append(name)
-        itype = r.text("type", iv)
+        itype = r.text("type", iv, at)
         types.append(values.parse_code(itype) or "")
-        descs.append(r.text("description", iv) or "")
-        others.extend(r.text_list("otherNames", iv))
+        descs.append(r.text("description", iv, at) or "")
+        others.extend(r.text_list("otherNames", iv, at))
     rec["interventions"] = names
     rec["intervention_types"] = types
     rec["intervention_descriptions"] = descs
@@ -178,7 +189,10 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     )
     rec["masking"] = values.parse_code(r.text(p + "designModule.designInfo.maskingInfo.masking"))
     rec["primary_purpose"] = values.parse_code(r.text(p + "designModule.designInfo.primaryPurpose"))
-    count = r.get(p + "designModule.enrollmentInfo.count", (int, float))
+    path = p + "designModule.enrollmentInfo.count"
+    count = r.get(path, (int, float))
+    if count is not None and not (math.isfinite(count) and 0 <= count < 2**63):
+        raise r.error(path, f"expected a whole number >= 0, got {count!r}")
     rec["enrollment"] = int(count) if count is not None else None
 
     for col, field in (
@@ -204,11 +218,14 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         rec[col] = r.parsed(path, values.parse_age_years, r.text(path))
     rec["healthy_volunteers"] = r.get(p + "eligibilityModule.healthyVolunteers", bool)
     rec["eligibility_criteria"] = r.text(p + "eligibilityModule.eligibilityCriteria")
-    rec["primary_outcomes"] = [
-        ", ".join(str(o[k]).strip() for k in ("measure", "description", "timeFrame") if o.get(k))
-        for o in r.objects(p + "outcomesModule.primaryOutcomes")
-        if o.get("measure")
-    ]
+    path = p + "outcomesModule.primaryOutcomes"
+    outcomes = []
+    for i, o in enumerate(r.objects(path)):
+        parts = [r.text(k, o, f"{path}[{i}]") for k in ("measure", "description", "timeFrame")]
+        parts = [(t or "").strip() for t in parts]
+        if parts[0]:  # an outcome is its measure; whitespace is no measure
+            outcomes.append(", ".join(t for t in parts if t))
+    rec["primary_outcomes"] = outcomes
     countries: list[str] = []
     for loc in r.objects(p + "contactsLocationsModule.locations"):
         c = loc.get("country")

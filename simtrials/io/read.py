@@ -93,6 +93,10 @@ def _sources(source: Source | list[Source]) -> Iterable[Source]:
         yield source
 
 
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _name(src: Any) -> str:
     if isinstance(src, (str, os.PathLike)):
         return str(src)
@@ -109,7 +113,22 @@ def _read_one(src: Source, errors: Errors, problems: list) -> list[dict] | pd.Da
         return _from_json(src, "<json>", errors, problems)
     if isinstance(src, (str, os.PathLike)):
         path = Path(src).expanduser()
-        if not path.exists():
+        text = src.strip() if isinstance(src, str) else ""
+        hint = (
+            "; a str is read as a path: pass JSON or CSV text as bytes (text.encode()) "
+            "or parsed JSON (json.loads(text))"
+            if text[:1] in ("{", "[") or "\n" in text
+            else ""
+        )
+        try:
+            exists = path.exists()
+        except OSError as exc:  # e.g. "File name too long": the str is content, not a path
+            raise TrialFormatError(
+                f"cannot use the str as a path ({exc.strerror}){hint}", source=_clip(str(src))
+            ) from None
+        if not exists:
+            if hint:
+                raise TrialFormatError(f"no such file{hint}", source=_clip(str(src)))
             raise FileNotFoundError(f"no such file: {path}")
         if path.is_dir():
             raise TrialFormatError("is a directory; pass the files inside it", source=str(path))
@@ -154,6 +173,12 @@ def _from_bytes(
 
 
 def _decode(data: bytes, name: str) -> str:
+    # UTF-16 with a byte order mark (Excel's "Unicode text")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise TrialFormatError(f"broken UTF-16 text (byte {exc.start})", source=name) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -170,12 +195,21 @@ def _from_json_text(text: str, name: str, errors: Errors, problems: list) -> lis
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         lines = [ln for ln in text.splitlines() if ln.strip()]
-        if len(lines) > 1 and text.lstrip().startswith("{"):
+        if len(lines) > 1 and text.lstrip().startswith("{") and _is_json(lines[0]):
             return _from_ndjson(lines, name, errors, problems)
         raise TrialFormatError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=name
         ) from None
     return _from_json(obj, name, errors, problems)
+
+
+def _is_json(text: str) -> bool:
+    """Whether ``text`` is one whole JSON value (an NDJSON line; not the start of a document)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def _from_ndjson(lines: list[str], name: str, errors: Errors, problems: list) -> list[dict]:
@@ -267,9 +301,9 @@ def _from_zip(data: bytes, name: str, errors: Errors, problems: list) -> list[di
 def _sniff_delimiter(text: str) -> str:
     sample = text[:65536]
     header = sample.split("\n", 1)[0]
-    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         sniffed = max(counts, key=counts.get)
     # The header decides when the sniffer disagrees with it (free text is full of commas).

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from ..schema import DATE_MAX, DATE_MIN
+
 __all__ = [
     "parse_phases",
     "parse_status",
@@ -187,6 +189,19 @@ def parse_date(value: str | None, *, dayfirst: bool = False) -> pd.Timestamp | N
     text = str(value).strip()
     if not text:
         return None
+    return _in_range(_parse_date(text, dayfirst), text)
+
+
+def _in_range(ts: pd.Timestamp, text: str) -> pd.Timestamp:
+    if not DATE_MIN <= ts <= DATE_MAX:
+        raise ValueError(
+            f"date {text!r} is out of range; expected a date between "
+            f"{DATE_MIN.date()} and {DATE_MAX.date()}"
+        )
+    return ts
+
+
+def _parse_date(text: str, dayfirst: bool) -> pd.Timestamp:
     try:
         m = _ISO_DAY.match(text)
         if m:

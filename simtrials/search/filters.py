@@ -113,6 +113,8 @@ def _check_scalar(col: str, kind: str, value: Any) -> None:
             raise QueryError(
                 f"filter on {col!r}: expected a number, got {type(value).__name__} {value!r}"
             )
+        if value != value:  # NaN matches nothing: a filter on it is a mistake
+            raise QueryError(f"filter on {col!r}: expected a number, got NaN")
     elif kind == "bool" and not isinstance(value, (bool, np.bool_)):
         raise QueryError(f"filter on {col!r}: expected True or False, got {value!r}")
 
