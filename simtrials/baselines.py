@@ -29,9 +29,10 @@ import pandas as pd
 
 from . import schema
 from .embed import Embedder
-from .errors import DuplicateTrialError, QueryError, TrialNotFoundError
+from .errors import DuplicateTrialError, TrialNotFoundError
 from .io import read_ctgov
 from .represent import whole_text
+from .search.query import check_k, shortlist_rows
 
 __all__ = [
     "Baseline",
@@ -121,18 +122,11 @@ class Baseline:
             raise TrialNotFoundError(str(query))
         qrow = self._row[query]
         if candidates is not None:
-            cands = [candidates] if isinstance(candidates, str) else list(dict.fromkeys(candidates))
-            unknown = [c for c in cands if c not in self._row]
-            if unknown:
-                raise TrialNotFoundError(
-                    unknown[0],
-                    f"{len(unknown)} candidate(s) not in the baseline: {', '.join(map(str, unknown[:5]))}",
-                )
-            rows = np.array([self._row[c] for c in cands], dtype=np.int64)
-            k_eff = len(rows) if k is None else _check_k(k)
+            rows = shortlist_rows(candidates, self._row, "baseline")
+            k_eff = len(rows) if k is None else check_k(k)
         else:
             rows = np.arange(len(self), dtype=np.int64)
-            k_eff = _check_k(10 if k is None else k)
+            k_eff = check_k(10 if k is None else k)
         rows = rows[rows != qrow]
         scores = np.asarray(self._scores(qrow, rows), dtype=np.float64)
         order = np.lexsort((self._ids[rows], -scores))[:k_eff]
@@ -144,12 +138,6 @@ class Baseline:
                 "score": scores[order],
             }
         )
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise QueryError(f"k must be a whole number >= 1, got {k!r}")
-    return int(k)
 
 
 def _whole_texts(table: pd.DataFrame) -> list[str]:

@@ -43,6 +43,7 @@ from .io.ctgov_json import is_study, parse_study
 from .represent import DEFAULT_FIELDS, FIELDS, SET_FIELDS, field_texts, whole_text
 from .search import explain as explain_mod
 from .search.filters import filter_mask, validate_where
+from .search.query import check_k, id_list, require_known, shortlist_rows
 from .search.results import Hits
 from .search.score import Scoring, cosines, fuse, semantic
 
@@ -325,11 +326,7 @@ class TrialIndex:
         """
         table = _as_table(trials)
         with self._lock:
-            missing = [n for n in table["nct_id"] if n not in self._row]
-            if missing:
-                raise TrialNotFoundError(
-                    missing[0], f"cannot update trials not in the index: {', '.join(missing[:5])}"
-                )
+            require_known(table["nct_id"], self._row, "cannot update trials not in the index")
             old_rows = np.array(sorted({self._row[n] for n in table["nct_id"]}), dtype=np.int64)
             self._add_table(table, show_progress=show_progress)  # undoes itself if it fails
             self._remove_rows(old_rows)  # the old versions; nothing here can fail half-way
@@ -343,14 +340,9 @@ class TrialIndex:
         TrialNotFoundError
             When an NCT ID is not indexed; nothing is removed.
         """
-        ids = _id_list(nct_ids, "remove()")
+        ids = id_list(nct_ids, "remove()")
         with self._lock:
-            missing = [n for n in ids if n not in self._row]
-            if missing:
-                raise TrialNotFoundError(
-                    missing[0],
-                    f"cannot remove trials not in the index: {', '.join(map(str, missing[:5]))}",
-                )
+            require_known(ids, self._row, "cannot remove trials not in the index")
             self._remove_ids(ids)
         return self
 
@@ -620,19 +612,12 @@ class TrialIndex:
         n = len(self._ids)
         qrow = self._row.get(q.nct_id) if q.nct_id is not None else None
         if candidates is not None:
-            cands = list(dict.fromkeys(_id_list(candidates, "candidates")))
-            unknown = [c for c in cands if c not in self._row]
-            if unknown:
-                raise TrialNotFoundError(
-                    unknown[0],
-                    f"{len(unknown)} candidate(s) not in the index: {', '.join(map(str, unknown[:5]))}",
-                )
-            rows = np.array([self._row[c] for c in cands], dtype=np.int64)
-            k_eff = len(rows) if k is None else _check_k(k)
+            rows = shortlist_rows(candidates, self._row, "index")
+            k_eff = len(rows) if k is None else check_k(k)
             if where:
                 rows = rows[filter_mask(self._trials.iloc[rows], where)]
         else:
-            k_eff = _check_k(10 if k is None else k)
+            k_eff = check_k(10 if k is None else k)
             allowed = filter_mask(self._trials, where) if where else None
             n_allowed = n if allowed is None else int(allowed.sum())
             if self.exact or n_allowed <= max(self.exact_threshold, 4 * k_eff):
@@ -922,14 +907,6 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise QueryError(f"k must be a positive whole number, got {type(k).__name__} {k!r}")
-    if k <= 0:
-        raise QueryError(f"k must be at least 1, got {k}")
-    return int(k)
-
-
 def _check_fields(fields: Mapping[str, float] | Sequence[str] | None) -> dict[str, float]:
     if fields is None:
         return dict(DEFAULT_FIELDS)
@@ -965,20 +942,6 @@ def _check_caps(caps: Mapping[str, float] | None, weights: Mapping[str, float]) 
 
 def _as_table(trials: Any) -> pd.DataFrame:
     return read_ctgov(trials)  # validates a DataFrame and keeps one record per NCT ID
-
-
-def _id_list(ids: Any, what: str) -> list:
-    """An NCT ID or an iterable of them, as a list; QueryError for anything else."""
-    if isinstance(ids, str):
-        return [ids]
-    try:
-        out = list(ids)
-        hash(tuple(out))
-    except TypeError:
-        raise QueryError(
-            f"{what} takes an NCT ID or a list of NCT IDs, got {_clip(repr(ids), 60)}"
-        ) from None
-    return out
 
 
 @contextlib.contextmanager
