@@ -106,7 +106,7 @@ def machine_info(device: str = "cpu") -> dict[str, Any]:
         "numpy": np.__version__,
         "simtrials": st.__version__,
         "device": device,
-        "git": _git(),
+        "git": git_info(),
     }
     if str(device).startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
@@ -123,7 +123,8 @@ def machine_line(info: dict[str, Any]) -> str:
     )
 
 
-def _git() -> dict[str, Any]:
+def git_info() -> dict[str, Any]:
+    """The commit measured, and whether the library code had uncommitted changes."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True

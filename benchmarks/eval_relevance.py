@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,6 +49,9 @@ from simtrials.baselines import (  # noqa: E402
 )
 from simtrials.evaluate import bootstrap_ci  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import git_info  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 K = (1, 3, 5, 10)
@@ -65,21 +67,6 @@ SHOWN = {
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _git() -> dict[str, Any]:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True
-            ).stdout.strip()
-        )
-        return {"commit": head, "dirty": dirty}
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "dirty": None}
 
 
 def _write_json(path: Path, payload: dict) -> None:
@@ -104,7 +91,7 @@ def _header(trials: pd.DataFrame, qrels: pd.DataFrame, embedder: st.Embedder) ->
     return {
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "simtrials_version": st.__version__,
-        "git": _git(),
+        "git": git_info(),
         "corpus": {"trials": len(trials)},
         "qrels": {
             "split": "dev",
