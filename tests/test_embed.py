@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 import pytest
 
@@ -33,8 +35,10 @@ def test_repeated_and_cached_texts_are_encoded_once(embedder, texts, monkeypatch
         return original(batch, **kw)
 
     monkeypatch.setattr(embedder, "_encode_windows", counting)
-    vecs = embedder.encode([texts[0], texts[0], texts[1], "", texts[5]])
-    assert calls == [[texts[5]]]  # only the text never seen before
+    # a text this session has not encoded (other tests share the session embedder's cache)
+    unseen = f"{texts[5]} [{uuid.uuid4().hex}]"
+    vecs = embedder.encode([texts[0], texts[0], texts[1], "", unseen])
+    assert calls == [[unseen]]  # only the text never seen before
     np.testing.assert_array_equal(vecs[0], vecs[1])
     assert not vecs[3].any()  # empty text -> zero vector
 
