@@ -12,6 +12,18 @@ Conventions
 - Dates are ``datetime64[ns]``; a month-only date ("2019-08") is the first of that month.
 - Categorical codes use ClinicalTrials.gov API v2 enums (``PHASE2``, ``EARLY_PHASE1``,
   ``RECRUITING``, ``INTERVENTIONAL`` …) whichever format the record came from.
+- Repeated groups of fields are stored as *parallel lists* of strings, which parquet holds as
+  plain ``list<string>`` columns: ``interventions`` / ``intervention_types`` /
+  ``intervention_descriptions`` and ``arm_group_labels`` / ``arm_group_types`` /
+  ``arm_group_descriptions``. Item ``i`` of each list describes the same intervention (arm);
+  an aligned list holds ``''`` where that item has no value, and is ``[]`` when no item has one.
+  So arm ``i`` is ``(labels[i], types[i] if types else '', descriptions[i] if descriptions else
+  '')``.
+- Outcome measures (``primary_outcomes``, ``secondary_outcomes``) are one string per
+  outcome: its measure, description and time frame joined by ``", "`` (the CSV export's form).
+- A value a source does not carry is missing (``<NA>`` / ``[]``), never guessed. Tables saved
+  before a column existed (old parquet files, saved indexes) still read: :func:`validate`
+  adds the missing columns empty.
 """
 
 from __future__ import annotations
@@ -83,20 +95,45 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "intervention_mesh", "list", "MeSH terms of the interventions (derived by the registry)."
     ),
+    Column("arm_group_labels", "list", "Arm (or cohort) labels, one per arm group."),
+    Column(
+        "arm_group_types",
+        "list",
+        "Arm types (EXPERIMENTAL, ACTIVE_COMPARATOR, PLACEBO_COMPARATOR, SHAM_COMPARATOR, "
+        "NO_INTERVENTION, OTHER), aligned with arm_group_labels ('' where absent).",
+    ),
+    Column(
+        "arm_group_descriptions",
+        "list",
+        "Arm descriptions, aligned with arm_group_labels ('' where absent).",
+    ),
     Column("phases", "list", "Phases as API v2 codes: EARLY_PHASE1, PHASE1 … PHASE4, NA."),
     Column("study_type", "text", "INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS."),
     Column("overall_status", "text", "Recruitment status (RECRUITING, COMPLETED …)."),
+    Column("why_stopped", "text", "Why a terminated, suspended or withdrawn study stopped."),
+    Column("has_results", "bool", "Whether results have been posted to the registry."),
     Column("allocation", "text", "RANDOMIZED, NON_RANDOMIZED or NA."),
     Column("intervention_model", "text", "PARALLEL, SINGLE_GROUP, CROSSOVER …"),
     Column("masking", "text", "NONE, SINGLE, DOUBLE, TRIPLE or QUADRUPLE."),
     Column("primary_purpose", "text", "TREATMENT, PREVENTION, DIAGNOSTIC …"),
     Column("enrollment", "int", "Enrollment count (actual or anticipated)."),
+    Column(
+        "enrollment_type",
+        "text",
+        "ACTUAL or ESTIMATED (the classic XML's 'Anticipated' is ESTIMATED).",
+    ),
     Column("start_date", "date", "Study start date."),
+    Column("primary_completion_date", "date", "Primary completion date."),
     Column("completion_date", "date", "Study completion date."),
     Column(
         "last_update", "date", "Date of the last update posted; used to pick the newest duplicate."
     ),
     Column("sponsor", "text", "Lead sponsor."),
+    Column(
+        "sponsor_class",
+        "text",
+        "Lead sponsor's class: INDUSTRY, NIH, FED, OTHER_GOV, INDIV, NETWORK, AMBIG, OTHER, UNKNOWN.",
+    ),
     Column("collaborators", "list", "Collaborators."),
     Column("sex", "text", "ALL, FEMALE or MALE."),
     Column("std_ages", "list", "Standard age groups: CHILD, ADULT, OLDER_ADULT."),
@@ -105,9 +142,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("healthy_volunteers", "bool", "Whether healthy volunteers are accepted."),
     Column("eligibility_criteria", "text", "Eligibility criteria text."),
     Column("primary_outcomes", "list", "Primary outcome measures."),
+    Column("secondary_outcomes", "list", "Secondary outcome measures (as primary_outcomes)."),
     Column(
         "countries", "list", "Countries of the study locations (distinct, in order of appearance)."
     ),
+    Column("location_count", "int", "Number of study locations (sites); missing when none listed."),
     Column("source", "text", "The file (or source) the record was read from."),
 )
 
@@ -176,7 +215,10 @@ def _clean_aligned(value: object) -> list[str]:
     raise TypeError(f"expected a list of strings, got {type(value).__name__}")
 
 
-_ALIGNED = {"intervention_descriptions"}
+_ALIGNED = {"intervention_descriptions", "arm_group_types", "arm_group_descriptions"}
+# Aligned lists that are [] when no item has a value (the older intervention_descriptions keeps
+# its '' items, as it always has).
+_ALIGNED_OR_EMPTY = {"arm_group_types", "arm_group_descriptions"}
 
 
 def to_frame(records: list[dict]) -> pd.DataFrame:
@@ -193,7 +235,13 @@ def to_frame(records: list[dict]) -> pd.DataFrame:
             value = rec.get(name)
             kind = _KIND[name]
             if kind == "list":
-                data[name].append(_clean_aligned(value) if name in _ALIGNED else _clean_list(value))
+                if name in _ALIGNED:
+                    items = _clean_aligned(value)
+                    if name in _ALIGNED_OR_EMPTY and not any(items):
+                        items = []
+                    data[name].append(items)
+                else:
+                    data[name].append(_clean_list(value))
             elif kind == "text":
                 data[name].append(_clean_text(value))
             else:

@@ -8,6 +8,8 @@ import json
 import re
 import warnings
 import zipfile
+from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,6 +19,12 @@ from simtrials import schema
 from simtrials.datasets import sample_path
 from simtrials.errors import TrialFormatError
 from simtrials.io import TrialFormatWarning, read_ctgov
+
+# The raw files the bundled data is built from (../shared/data/raw beside the repository).
+SHARED_RAW = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
+needs_shared = pytest.mark.skipif(
+    not SHARED_RAW.is_dir(), reason="needs ../shared/data/raw (the raw source files)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -150,17 +158,108 @@ def _carried(value) -> bool:
     return bool(value) if isinstance(value, list) else not pd.isna(value)
 
 
-def test_same_trial_from_json_and_csv_agrees_on_every_field_the_csv_carries():
-    from_json = read_ctgov(sample_path("urology.json.zip")).set_index("nct_id")
-    from_csv = read_ctgov(sample_path("urology.csv")).set_index("nct_id")
+# Fields both the API v2 JSON and the current CSV export carry, added with the schema's second
+# version; each must be compared on real trials, not only be absent from both.
+NEW_FIELDS_IN_CSV = (
+    "has_results",
+    "primary_completion_date",
+    "sponsor_class",
+    "secondary_outcomes",
+    "location_count",
+)
+
+
+def _agreement(from_json: pd.DataFrame, from_csv: pd.DataFrame) -> Counter:
+    """Assert every field the CSV carries equals the JSON's; count comparisons per column."""
+    from_json, from_csv = from_json.set_index("nct_id"), from_csv.set_index("nct_id")
     assert set(from_csv.index) == set(from_json.index)
-    compared = 0
+    compared: Counter = Counter()
     for nct, row in from_csv.iterrows():
         for col in from_csv.columns.drop("source"):
             if _carried(row[col]):
                 assert from_json.loc[nct, col] == row[col], (nct, col)
-                compared += 1
-    assert compared > 300  # titles, conditions, interventions, phases, dates, design …
+                compared[col] += 1
+    return compared
+
+
+def test_same_trial_from_json_and_csv_agrees_on_every_field_the_csv_carries():
+    compared = _agreement(
+        read_ctgov(sample_path("urology.json.zip")), read_ctgov(sample_path("urology.csv"))
+    )
+    assert sum(compared.values()) > 300  # titles, conditions, interventions, phases, dates …
+    for col in NEW_FIELDS_IN_CSV:
+        assert compared[col] >= 10, col
+    assert compared["has_results"] == 25  # YES/NO in every row, true/false in every study
+
+
+def test_new_fields_read_from_json_and_csv_of_real_trials():
+    from_json = read_ctgov(sample_path("urology.json.zip")).set_index("nct_id")
+    from_csv = read_ctgov(sample_path("urology.csv")).set_index("nct_id")
+    raw = pd.read_csv(sample_path("urology.csv"), dtype=str, keep_default_na=False)
+    raw = raw.set_index("NCT Number")
+    with zipfile.ZipFile(sample_path("urology.json.zip")) as zf:
+        studies = {n.removesuffix(".json"): json.loads(zf.read(n)) for n in zf.namelist()}
+    for nct, study in studies.items():
+        ps = study["protocolSection"]
+        assert from_json.loc[nct, "has_results"] == study["hasResults"]
+        assert from_csv.loc[nct, "has_results"] == (raw.loc[nct, "Study Results"] == "YES")
+        lead = ps["sponsorCollaboratorsModule"]["leadSponsor"]
+        assert from_json.loc[nct, "sponsor_class"] == lead["class"] == raw.loc[nct, "Funder Type"]
+        locations = ps.get("contactsLocationsModule", {}).get("locations", [])
+        expected = len(locations) or pd.NA
+        assert from_json.loc[nct, "location_count"] is expected or (
+            from_json.loc[nct, "location_count"] == expected
+        )
+        arms = ps.get("armsInterventionsModule", {}).get("armGroups", [])
+        assert from_json.loc[nct, "arm_group_labels"] == [a["label"] for a in arms]
+        types = [a.get("type", "") for a in arms]
+        assert from_json.loc[nct, "arm_group_types"] == (types if any(types) else [])
+        secondary = ps.get("outcomesModule", {}).get("secondaryOutcomes", [])
+        assert len(from_json.loc[nct, "secondary_outcomes"]) == len(secondary)
+        enrollment_type = ps["designModule"].get("enrollmentInfo", {}).get("type")
+        assert from_json.loc[nct, "enrollment_type"] is pd.NA or (
+            from_json.loc[nct, "enrollment_type"] == enrollment_type
+        )
+    # every arm list is aligned: one type and one description per label (or none at all)
+    for col in ("arm_group_types", "arm_group_descriptions"):
+        lengths = from_json[col].map(len)
+        labels = from_json["arm_group_labels"].map(len)
+        assert ((lengths == labels) | (lengths == 0)).all(), col
+    assert (from_json["arm_group_labels"].map(len) > 0).sum() == 7  # 7 of the 25 list arms
+
+
+@needs_shared
+def test_why_stopped_is_read_from_json_and_csv():
+    folder = SHARED_RAW / "marcmorcos-urology"
+    from_csv = read_ctgov(folder / "ctg-studies.csv")
+    compared = _agreement(read_ctgov(folder / "ctg-studies.json.zip"), from_csv)
+    for col in NEW_FIELDS_IN_CSV:
+        assert compared[col] >= 500, col  # all 635 trials of the export
+    trials = read_ctgov(folder / "ctg-studies.json.zip").set_index("nct_id")
+    with zipfile.ZipFile(folder / "ctg-studies.json.zip") as zf:
+        why = {}
+        for name in zf.namelist():
+            status = json.loads(zf.read(name))["protocolSection"]["statusModule"]
+            if status.get("whyStopped"):
+                why[name.removesuffix(".json")] = status["whyStopped"].strip()
+    assert len(why) > 30
+    assert trials["why_stopped"].dropna().to_dict() == why
+    stopped = trials.loc[list(why), "overall_status"]
+    assert set(stopped) <= {"TERMINATED", "WITHDRAWN", "SUSPENDED"}
+
+
+def test_old_tables_without_the_new_columns_still_read(tmp_path):
+    """A parquet table saved before the new columns existed reads, the new columns empty."""
+    new = ("why_stopped", "has_results", "primary_completion_date", "enrollment_type",
+           "sponsor_class", "secondary_outcomes", "arm_group_labels", "arm_group_types",
+           "arm_group_descriptions", "location_count")  # fmt: skip
+    old = read_ctgov(sample_path("ctgov_studies.json")).drop(columns=list(new))
+    old.to_parquet(tmp_path / "old.parquet")
+    got = read_ctgov(tmp_path / "old.parquet")
+    assert list(got.columns) == list(schema.COLUMN_NAMES)
+    assert got.dtypes.astype(str).to_dict() == schema.dtypes()
+    for col in new:
+        assert got[col].map(lambda v: v == [] if isinstance(v, list) else pd.isna(v)).all(), col
 
 
 # ---------------------------------------------------------------- schema

@@ -1,8 +1,19 @@
-"""CSV exports of ClinicalTrials.gov: the website's ``ctg-studies.csv`` and the Trial2Vec layout.
+"""CSV exports of ClinicalTrials.gov: the website's ``ctg-studies.csv``, the legacy website's
+``SearchResults.csv`` and the Trial2Vec layout.
 
 Column names are matched loosely (case, spaces, underscores and punctuation are ignored), so
 ``NCT Number``, ``NCT_Number`` and ``nct number`` are the same column. The columns that exist
-are used; the ones that don't are left empty.
+are used; the ones that don't are left empty. A cell holding a missing-value marker (``null``,
+``NA``, ``N/A``, ``None`` or nothing) is missing in every column (in "Phases", ``NA`` and
+``N/A`` mean "not applicable", the phase code ``NA``, as the exports write it).
+
+The legacy ``SearchResults.csv`` layout (before 2024) differs in a few columns: "Title",
+"Status", "Gender", "Study Designs" in words ("Parallel Assignment"), "Sponsor/Collaborators"
+(the lead sponsor first, then the collaborators), "Funded Bys" (the distinct classes of those
+organisations in the same order, so the first is the lead sponsor's class), "Age" as
+"18 Years and older   (Adult, Older Adult)". Its "Outcome Measures" column lists the titles of
+the primary, secondary and other outcomes together, with nothing to tell them apart, so it is
+not read into ``primary_outcomes`` or ``secondary_outcomes``.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import TrialFormatError
-from . import values
+from . import codes, values
 
 __all__ = ["parse_csv_frame", "column_key", "looks_like_trial_csv"]
 
@@ -41,19 +52,35 @@ _WEBSITE_COLUMNS: dict[str, tuple[str, ...]] = {
     "phases": ("phases", "phase"),
     "study_type": ("studytype",),
     "overall_status": ("studystatus", "overallstatus", "status"),
-    "study_design": ("studydesign",),
+    "why_stopped": ("whystopped",),
+    "has_results": ("studyresults", "hasresults"),
+    "results_first_posted": ("resultsfirstposted",),
+    "study_design": ("studydesign", "studydesigns"),
     "enrollment": ("enrollment",),
+    "enrollment_type": ("enrollmenttype",),
     "start_date": ("startdate",),
+    "primary_completion_date": ("primarycompletiondate",),
     "completion_date": ("completiondate",),
     "last_update": ("lastupdateposted", "lastupdate", "lastupdated"),
     "sponsor": ("sponsor", "leadsponsor"),
+    "sponsor_collaborators": ("sponsorcollaborators",),
+    "sponsor_class": ("fundertype", "leadsponsorclass", "sponsorclass"),
+    "funded_bys": ("fundedbys", "fundedby"),
     "collaborators": ("collaborators",),
     "sex": ("sex", "gender"),
     "std_ages": ("age", "ages"),
     "eligibility_criteria": ("eligibilitycriteria", "criteria"),
     "primary_outcomes": ("primaryoutcomemeasures", "primaryoutcomes"),
+    "secondary_outcomes": ("secondaryoutcomemeasures", "secondaryoutcomes"),
     "locations": ("locations",),
 }
+_DATE_FIELDS = (
+    "start_date",
+    "primary_completion_date",
+    "completion_date",
+    "last_update",
+    "results_first_posted",
+)
 
 # The Trial2Vec demo layout (nct_id, title, description, intervention_name, disease, keyword, …)
 _TRIAL2VEC_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -113,7 +140,7 @@ def _split(value: str, sep: str) -> list[str]:
     if not value:
         return []
     parts = [p.strip() for p in value.split(sep)]
-    return [p for p in parts if p and p.lower() != "none"]
+    return [p for p in parts if not codes.is_missing_marker(p)]
 
 
 def parse_csv_frame(frame: pd.DataFrame, *, source: str | None = None, errors: str = "raise"):
@@ -141,9 +168,7 @@ def parse_csv_frame(frame: pd.DataFrame, *, source: str | None = None, errors: s
     list_sep = ", " if trial2vec else "|"
     frame = frame.fillna("")
     dayfirst = {
-        f: values.infer_dayfirst(frame[cols[f]].tolist())
-        for f in ("start_date", "completion_date", "last_update")
-        if f in cols
+        f: values.infer_dayfirst(frame[cols[f]].tolist()) for f in _DATE_FIELDS if f in cols
     }
     records: list[dict] = []
     problems: list[TrialFormatError] = []
@@ -172,7 +197,10 @@ def _parse_row(
         if col is None:
             return ""
         value = row[col]
-        return "" if value is None else str(value).strip()
+        text = "" if value is None else str(value).strip()
+        if field == "phases" and text.upper() in ("NA", "N/A"):
+            return text  # "not applicable", the phase code NA
+        return "" if codes.is_missing_marker(text) else text
 
     nct = cell("nct_id")
     if not nct:
@@ -200,6 +228,7 @@ def _parse_row(
         "brief_summary",
         "detailed_description",
         "sponsor",
+        "why_stopped",
     ):
         rec[field] = cell(field) or None
     criteria = cell("eligibility_criteria")
@@ -209,6 +238,8 @@ def _parse_row(
     rec["condition_mesh"] = _split(cell("condition_mesh"), "|")
     rec["collaborators"] = _split(cell("collaborators"), "|")
     rec["primary_outcomes"] = _split(cell("primary_outcomes"), "|")
+    rec["secondary_outcomes"] = _split(cell("secondary_outcomes"), "|")
+    _sponsors(rec, cell)
 
     names, types = [], []
     for item in _split(cell("interventions"), list_sep):
@@ -224,7 +255,7 @@ def _parse_row(
         rec["phases"] = values.parse_phases(cell("phases"))
     except ValueError as exc:
         raise fail("phases", exc) from None
-    rec["study_type"] = values.parse_code(cell("study_type"))
+    rec["study_type"] = codes.study_type_code(cell("study_type"))
     rec["overall_status"] = values.parse_status(cell("overall_status"))
     rec.update(values.parse_design(cell("study_design")))
 
@@ -239,20 +270,52 @@ def _parse_row(
                 "enrollment", ValueError(f"expected a whole number >= 0, got {enrollment!r}")
             )
         rec["enrollment"] = int(count)
-    for field in ("start_date", "completion_date", "last_update"):
+    dates = {}
+    for field in _DATE_FIELDS:
         try:
-            rec[field] = values.parse_date(cell(field), dayfirst=dayfirst.get(field, False))
+            dates[field] = values.parse_date(cell(field), dayfirst=dayfirst.get(field, False))
         except ValueError as exc:
             raise fail(field, exc) from None
+    rec.update({k: v for k, v in dates.items() if k != "results_first_posted"})
+    for field, parser in (
+        ("enrollment_type", values.parse_enrollment_type),
+        ("has_results", values.parse_has_results),
+    ):
+        try:
+            rec[field] = parser(cell(field))
+        except ValueError as exc:
+            raise fail(field, exc) from None
+    if "has_results" not in cols and dates["results_first_posted"] is not None:
+        rec["has_results"] = True  # results are posted on that date
 
     rec["sex"] = values.parse_code(cell("sex"))
-    rec["std_ages"] = [
-        values.parse_code(a) for a in _split(cell("std_ages"), ",") if values.parse_code(a)
-    ]
+    try:
+        ages, rec["minimum_age_years"], rec["maximum_age_years"] = codes.parse_age_cell(
+            cell("std_ages")
+        )
+    except ValueError as exc:
+        raise fail("std_ages", exc) from None
+    rec["std_ages"] = ages
     countries: list[str] = []
-    for loc in _split(cell("locations"), "|"):
+    locations = _split(cell("locations"), "|")
+    for loc in locations:
         country = _country(loc)
         if country and country not in countries:
             countries.append(country)
     rec["countries"] = countries
+    rec["location_count"] = len(locations) or None
     return rec
+
+
+def _sponsors(rec: dict[str, Any], cell) -> None:
+    """Lead sponsor, its class and the collaborators, from either export layout."""
+    both = _split(cell("sponsor_collaborators"), "|")  # legacy: the lead sponsor first
+    if both and rec["sponsor"] is None:
+        rec["sponsor"] = both[0]
+        if not rec["collaborators"]:
+            rec["collaborators"] = both[1:]
+    sponsor_class = cell("sponsor_class")
+    if not sponsor_class:  # legacy "Funded Bys": distinct classes in sponsor order
+        funded = _split(cell("funded_bys"), "|")
+        sponsor_class = funded[0] if funded else ""
+    rec["sponsor_class"] = values.parse_sponsor_class(sponsor_class)

@@ -177,12 +177,19 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     rec["intervention_types"] = types
     rec["intervention_descriptions"] = descs
     rec["intervention_other_names"] = others
+    (
+        rec["arm_group_labels"],
+        rec["arm_group_types"],
+        rec["arm_group_descriptions"],
+    ) = _arm_groups(r, p + "armsInterventionsModule.armGroups")
 
     rec["phases"] = r.parsed(
         p + "designModule.phases", values.parse_phases, r.text_list(p + "designModule.phases")
     )
     rec["study_type"] = values.parse_code(r.text(p + "designModule.studyType"))
     rec["overall_status"] = values.parse_status(r.text(p + "statusModule.overallStatus"))
+    rec["why_stopped"] = r.text(p + "statusModule.whyStopped")
+    rec["has_results"] = r.get("hasResults", bool)
     rec["allocation"] = values.parse_code(r.text(p + "designModule.designInfo.allocation"))
     rec["intervention_model"] = values.parse_code(
         r.text(p + "designModule.designInfo.interventionModel")
@@ -194,9 +201,12 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     if count is not None and not (math.isfinite(count) and 0 <= count < 2**63):
         raise r.error(path, f"expected a whole number >= 0, got {count!r}")
     rec["enrollment"] = int(count) if count is not None else None
+    path = p + "designModule.enrollmentInfo.type"
+    rec["enrollment_type"] = r.parsed(path, values.parse_enrollment_type, r.text(path))
 
     for col, field in (
         ("start_date", "statusModule.startDateStruct.date"),
+        ("primary_completion_date", "statusModule.primaryCompletionDateStruct.date"),
         ("completion_date", "statusModule.completionDateStruct.date"),
         ("last_update", "statusModule.lastUpdatePostDateStruct.date"),
     ):
@@ -206,6 +216,9 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         rec["last_update"] = r.parsed(field, values.parse_date, r.text(field))
 
     rec["sponsor"] = r.text(p + "sponsorCollaboratorsModule.leadSponsor.name")
+    rec["sponsor_class"] = values.parse_sponsor_class(
+        r.text(p + "sponsorCollaboratorsModule.leadSponsor.class")
+    )
     rec["collaborators"] = [
         c["name"]
         for c in r.objects(p + "sponsorCollaboratorsModule.collaborators")
@@ -218,18 +231,43 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         rec[col] = r.parsed(path, values.parse_age_years, r.text(path))
     rec["healthy_volunteers"] = r.get(p + "eligibilityModule.healthyVolunteers", bool)
     rec["eligibility_criteria"] = r.text(p + "eligibilityModule.eligibilityCriteria")
-    path = p + "outcomesModule.primaryOutcomes"
+    rec["primary_outcomes"] = _outcomes(r, p + "outcomesModule.primaryOutcomes")
+    rec["secondary_outcomes"] = _outcomes(r, p + "outcomesModule.secondaryOutcomes")
+    countries: list[str] = []
+    n_locations = 0
+    path = p + "contactsLocationsModule.locations"
+    for i, loc in enumerate(r.objects(path)):
+        at = f"{path}[{i}]"
+        parts = [r.text(k, loc, at) for k in ("facility", "city", "state", "zip", "country")]
+        n_locations += any(t and t.strip() for t in parts)  # a location with no text is none
+        c = (parts[-1] or "").strip()
+        if c and c not in countries:
+            countries.append(c)
+    rec["countries"] = countries
+    rec["location_count"] = n_locations or None
+    return rec
+
+
+def _outcomes(r: _Reader, path: str) -> list[str]:
+    """Outcome measures at ``path``: "measure, description, time frame" each."""
     outcomes = []
     for i, o in enumerate(r.objects(path)):
         parts = [r.text(k, o, f"{path}[{i}]") for k in ("measure", "description", "timeFrame")]
         parts = [(t or "").strip() for t in parts]
         if parts[0]:  # an outcome is its measure; whitespace is no measure
             outcomes.append(", ".join(t for t in parts if t))
-    rec["primary_outcomes"] = outcomes
-    countries: list[str] = []
-    for loc in r.objects(p + "contactsLocationsModule.locations"):
-        c = loc.get("country")
-        if isinstance(c, str) and c and c not in countries:
-            countries.append(c)
-    rec["countries"] = countries
-    return rec
+    return outcomes
+
+
+def _arm_groups(r: _Reader, path: str) -> tuple[list[str], list[str], list[str]]:
+    """Arm groups at ``path`` as parallel lists (labels, types, descriptions)."""
+    labels, types, descs = [], [], []
+    for i, arm in enumerate(r.objects(path)):
+        at = f"{path}[{i}]"
+        label = (r.text("label", arm, at) or "").strip()
+        if not label:
+            continue
+        labels.append(label)
+        types.append(values.parse_code(r.text("type", arm, at)) or "")
+        descs.append((r.text("description", arm, at) or "").strip())
+    return labels, types, descs

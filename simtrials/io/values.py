@@ -21,7 +21,11 @@ __all__ = [
     "parse_date",
     "infer_dayfirst",
     "parse_design",
+    "design_code",
     "split_intervention",
+    "parse_enrollment_type",
+    "parse_sponsor_class",
+    "parse_has_results",
     "INTERVENTION_TYPES",
 ]
 
@@ -106,6 +110,77 @@ def parse_status(value: str | None) -> str | None:
     if code is None:
         return None
     return _STATUS_ALIASES.get(code, code)
+
+
+_ENROLLMENT_TYPES = {
+    "ACTUAL": "ACTUAL",
+    "ESTIMATED": "ESTIMATED",
+    "ESTIMATE": "ESTIMATED",
+    "ANTICIPATED": "ESTIMATED",  # the classic XML and the pre-2017 registry
+    "EXPECTED": "ESTIMATED",
+}
+
+
+def parse_enrollment_type(value: str | None) -> str | None:
+    """``"Actual"`` -> ``ACTUAL``; ``"Anticipated"``, ``"Estimated"`` -> ``ESTIMATED``.
+
+    Raises
+    ------
+    ValueError
+        For a value that is neither.
+    """
+    code = parse_code(value)
+    if code is None:
+        return None
+    if code not in _ENROLLMENT_TYPES:
+        raise ValueError(f"unknown enrollment type {value!r}; expected ACTUAL or ESTIMATED")
+    return _ENROLLMENT_TYPES[code]
+
+
+# Lead sponsor classes (API v2 AgencyClass) and the classic XML / legacy CSV spellings.
+_SPONSOR_CLASS_ALIASES = {
+    "U_S_FED": "FED",
+    "US_FED": "FED",
+    "OTHER_U_S_FEDERAL_AGENCY": "FED",
+    "OTHER_GOVERNMENT": "OTHER_GOV",
+    "INDIVIDUAL": "INDIV",
+    "AMBIGUOUS": "AMBIG",
+}
+
+
+def parse_sponsor_class(value: str | None) -> str | None:
+    """A lead sponsor class as an API v2 code: ``"Industry"`` -> ``INDUSTRY``, ``"U.S. Fed"`` -> ``FED``."""
+    code = parse_code(value)
+    if code is None:
+        return None
+    return _SPONSOR_CLASS_ALIASES.get(code, code)
+
+
+_RESULTS_WORDS = {
+    "YES": True,
+    "TRUE": True,
+    "HAS_RESULTS": True,
+    "NO": False,
+    "FALSE": False,
+    "NO_RESULTS_AVAILABLE": False,
+}
+
+
+def parse_has_results(value: str | None) -> bool | None:
+    """The CSV exports' "Study Results" cell: ``"YES"``/``"Has Results"`` -> True, ``"NO"`` /
+    ``"No Results Available"`` -> False.
+
+    Raises
+    ------
+    ValueError
+        For any other text.
+    """
+    code = parse_code(value)
+    if code is None:
+        return None
+    if code not in _RESULTS_WORDS:
+        raise ValueError(f"expected YES/NO or 'Has Results'/'No Results Available', got {value!r}")
+    return _RESULTS_WORDS[code]
 
 
 _AGE_UNITS = {
@@ -224,6 +299,43 @@ def _parse_date(text: str, dayfirst: bool) -> pd.Timestamp:
     raise ValueError(f"expected a date such as 2019-08-05 or 2019-08, got {text!r}")
 
 
+# field -> {legacy code: API v2 code}
+_DESIGN_ALIASES: dict[str, dict[str, str]] = {
+    "allocation": {"N_A": "NA", "NON_RANDOMISED": "NON_RANDOMIZED", "RANDOMISED": "RANDOMIZED"},
+    "intervention_model": {
+        "SINGLE_GROUP_ASSIGNMENT": "SINGLE_GROUP",
+        "PARALLEL_ASSIGNMENT": "PARALLEL",
+        "CROSSOVER_ASSIGNMENT": "CROSSOVER",
+        "FACTORIAL_ASSIGNMENT": "FACTORIAL",
+        "SEQUENTIAL_ASSIGNMENT": "SEQUENTIAL",
+    },
+    "masking": {
+        "OPEN_LABEL": "NONE",
+        "SINGLE_BLIND": "SINGLE",
+        "DOUBLE_BLIND": "DOUBLE",
+    },
+    "primary_purpose": {
+        "EDUCATIONAL_COUNSELING_TRAINING": "ECT",
+        "N_A": "NA",
+    },
+}
+
+
+def design_code(field: str, text: str | None) -> str | None:
+    """A study-design value as an API v2 code.
+
+    ``design_code("intervention_model", "Parallel Assignment")`` -> ``"PARALLEL"``;
+    ``design_code("masking", "Double (Participant, Investigator)")`` -> ``"DOUBLE"``;
+    ``design_code("allocation", "N/A")`` -> ``"NA"``.
+    """
+    if text is None:
+        return None
+    code = parse_code(text.split("(")[0])
+    if code is None:
+        return None
+    return _DESIGN_ALIASES.get(field, {}).get(code, code)
+
+
 _DESIGN_KEYS = {
     "ALLOCATION": "allocation",
     "INTERVENTION_MODEL": "intervention_model",
@@ -248,8 +360,8 @@ def parse_design(value: str | None) -> dict[str, str]:
         field = _DESIGN_KEYS.get(parse_code(key) or "")
         val = val.strip()
         if field and val:
-            # "DOUBLE (PARTICIPANT, OUTCOMES_ASSESSOR)" -> "DOUBLE"
-            out[field] = parse_code(val.split("(")[0]) or ""
+            # "DOUBLE (PARTICIPANT, OUTCOMES_ASSESSOR)" -> "DOUBLE"; "Parallel Assignment" -> PARALLEL
+            out[field] = design_code(field, val) or ""
             if not out[field]:
                 del out[field]
     return out
