@@ -371,3 +371,107 @@ def test_landscape_of_the_hits_of_an_index(index):
     assert land.enrollment.loc[land.enrollment["phase"] == "all", "n"].sum() == len(values)
     assert land.outcomes["n"].sum() >= len(land.outcomes) > 0
     assert land.summary().startswith(f"Landscape of 50 trials related to {STROKE_CELL}")
+
+
+# ------------------------------------------------------------------ new schema fields
+
+
+@pytest.fixture(scope="module")
+def samples():
+    """The real API v2 JSON samples: they carry enrollment_type, sponsor_class, results …"""
+    import simtrials as st
+
+    parts = [st.read_ctgov(st.datasets.sample_path(n)) for n in st.datasets.list_samples()]
+    parts = [p for p in parts if "sponsor_class" in p and p["sponsor_class"].notna().any()]
+    if not parts:
+        pytest.skip("no bundled sample carries sponsor_class")
+    return pd.concat(parts, ignore_index=True).drop_duplicates("nct_id").reset_index(drop=True)
+
+
+def test_new_fields_of_real_json_records_match_pandas(samples):
+    land = summarize(samples)
+    assert land.sponsor_classes.set_index("sponsor_class")["n"].to_dict() == (
+        samples["sponsor_class"].value_counts().to_dict()
+    )
+    results = samples["has_results"].dropna().map({True: "yes", False: "no"}).value_counts()
+    assert land.results.set_index("has_results")["n"].to_dict() == results.to_dict()
+    for t in ("ACTUAL", "ESTIMATED"):
+        values = samples.loc[
+            (samples["enrollment_type"] == t) & samples["enrollment"].notna(), "enrollment"
+        ]
+        got = row(land.enrollment, phase="all", enrollment_type=t)
+        assert got["n"] == len(values)
+        if len(values):
+            assert got["median"] == pytest.approx(values.astype(float).median())
+    assert row(land.enrollment, phase="all", enrollment_type="ACTUAL")["n"] > 0
+    days = (samples["primary_completion_date"] - samples["start_date"]).dt.days.dropna()
+    got = row(land.duration, measure="start to primary completion")
+    assert got["n"] == (days >= 0).sum() > 0
+    assert got["median"] == pytest.approx((days[days >= 0] / (365.25 / 12)).median())
+    sites = land.sites.set_index("measure").loc["sites per trial"]
+    assert sites["n"] == samples["location_count"].notna().sum()
+    assert sites["median"] == pytest.approx(samples["location_count"].dropna().median())
+    text = land.summary()
+    assert f"Sponsor classes ({samples['sponsor_class'].notna().sum()} of {len(samples)})" in text
+
+
+# ------------------------------------------------------------------ the figure
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+
+def panels(fig) -> dict:
+    return {ax.get_gid(): ax for ax in fig.axes if ax.get_gid()}
+
+
+def bar_widths(ax) -> list[float]:
+    return [p.get_width() for p in ax.patches]
+
+
+def test_draw_has_every_panel_with_its_data(land):
+    import matplotlib.pyplot as plt
+
+    from simtrials.landscape import draw
+    from simtrials.landscape.draw import PANELS
+
+    fig = draw(land)
+    fig.canvas.draw()  # Agg renders every artist
+    got = panels(fig)
+    assert list(got) == list(PANELS)
+    k = land.k
+    status = got["status"]
+    assert bar_widths(status) == land.status["n"].tolist()
+    assert [t.get_text() for t in status.get_yticklabels()] == land.status[
+        "overall_status"
+    ].tolist()
+    assert status.get_title(loc="left") == f"Status ({land.n_of('overall_status')} of {k})"
+    assert bar_widths(got["stopped"]) == land.stop_reasons["n"].tolist()
+    drawn = sum(len(c.get_offsets()) for c in got["enrollment"].collections)
+    assert drawn == land.n_of("enrollment")
+    assert got["enrollment"].get_yscale() == "log"
+    assert sum(p.get_height() for p in got["timeline"].patches) == land.n_of("start_date")
+    duration = got["duration"]
+    n_months = land.trials["months_to_completion"].notna().sum()
+    assert sum(p.get_height() for p in duration.patches) == n_months
+    assert f"({n_months} of {k})" in duration.get_title(loc="left")
+    assert bar_widths(got["outcomes"]) == land.outcomes["n"].head(8).tolist()
+    assert bar_widths(got["countries"]) == land.countries["n"].head(10).tolist()
+    design = got["design"]
+    assert sum(bar_widths(design)) == pytest.approx(len(design.get_yticklabels()))
+    # the stroke trials carry no sponsor class: the panel says so instead of drawing
+    if not land.n_of("sponsor_class"):
+        notes = [t.get_text() for t in got["sponsors"].texts if t.get_gid() == "not-available"]
+        assert notes == [f"not available (0 of {k})"] and not got["sponsors"].patches
+    assert "stroke trials" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_draw_takes_a_figsize(land):
+    import matplotlib.pyplot as plt
+
+    from simtrials.landscape import draw
+
+    fig = draw(land, figsize=(9, 7))
+    assert tuple(fig.get_size_inches()) == pytest.approx((9, 7))
+    plt.close(fig)

@@ -223,3 +223,46 @@ def country_table(trials: pd.DataFrame) -> pd.DataFrame:
     """Trials per country (a multinational trial counts in each): ``country, n, share``."""
     lists = column(trials, "countries")
     return list_counts([] if lists is None else lists, "country")
+
+
+def _months_each(trials: pd.DataFrame, end: str) -> pd.Series:
+    """Months from start to ``end`` per trial; NA where a date is missing or the end is early."""
+    a, b = column(trials, "start_date"), column(trials, end)
+    if a is None or b is None:
+        return pd.Series(np.nan, index=trials.index, dtype="float64")
+    days = (pd.to_datetime(b) - pd.to_datetime(a)).dt.days.astype("float64")
+    return (days / MONTH_DAYS).where(days >= 0)
+
+
+def per_trial(trials: pd.DataFrame) -> pd.DataFrame:
+    """The values each figure reads, one row per trial in rank order (missing stays missing).
+
+    Columns ``nct_id, overall_status, stop_kind, phase, enrollment, enrollment_type,
+    start_year, months_to_primary_completion, months_to_completion``.
+    """
+    k = len(trials)
+    status = column(trials, "overall_status")
+    why = column(trials, "why_stopped")
+    stopped = (
+        np.zeros(k, dtype=bool) if status is None else status.isin(STOPPED_STATUSES).to_numpy(bool)
+    )
+    kinds = [stop_kind(None if why is None else why.iloc[i]) for i in range(k)]
+    phases = column(trials, "phases")
+    types = column(trials, "enrollment_type")
+    start = column(trials, "start_date")
+    enrollment = column(trials, "enrollment")
+    return pd.DataFrame(
+        {
+            "nct_id": list(trials["nct_id"]),
+            "overall_status": pd.array([pd.NA] * k if status is None else status, "string"),
+            "stop_kind": pd.array([kd if s else pd.NA for kd, s in zip(kinds, stopped)], "string"),
+            "phase": pd.array([None] * k if phases is None else phases.map(phase_label), "string"),
+            "enrollment": pd.array([pd.NA] * k if enrollment is None else enrollment, "Int64"),
+            "enrollment_type": pd.array([pd.NA] * k if types is None else types, "string"),
+            "start_year": pd.array(
+                [pd.NA] * k if start is None else pd.to_datetime(start).dt.year, "Int64"
+            ),
+            "months_to_primary_completion": _months_each(trials, "primary_completion_date").values,
+            "months_to_completion": _months_each(trials, "completion_date").values,
+        }
+    )

@@ -27,6 +27,7 @@ TABLES = (
     "countries",
     "sites",
     "results",
+    "trials",
 )
 
 
@@ -69,6 +70,10 @@ class Landscape:
         measures, near-duplicates grouped (:func:`~simtrials.landscape.outcomes.group_outcomes`).
     sites
         ``measure, n, median, q1, q3, min, max`` for sites and countries per trial.
+    trials
+        The values the figures read, one row per trial in rank order (``nct_id,
+        overall_status, stop_kind, phase, enrollment, enrollment_type, start_year,
+        months_to_primary_completion, months_to_completion``; missing stays missing).
     """
 
     query: str | None
@@ -88,6 +93,7 @@ class Landscape:
     countries: pd.DataFrame
     sites: pd.DataFrame
     results: pd.DataFrame
+    trials: pd.DataFrame
 
     def n_of(self, field: str) -> int:
         """How many of the ``k`` trials have ``field`` (0 when the table lacks it)."""

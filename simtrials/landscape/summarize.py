@@ -115,6 +115,7 @@ def summarize(
         countries=fig.country_table(df),
         sites=fig.sites_table(df),
         results=counts(results, "has_results"),
+        trials=fig.per_trial(df),
     )
 
 

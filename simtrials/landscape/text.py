@@ -150,7 +150,7 @@ def _places(land: Landscape) -> list[str]:
         lines[0] += f"; {int(multi['max'])} at most in one trial"
     sites = per.loc["sites per trial"]
     if land.available("location_count") and sites["n"]:
-        lines.append(f"Sites per trial ({sites['n']} of {land.k}): {_spread(sites)}")
+        lines.append(f"Sites per trial ({int(sites['n'])} of {land.k}): {_spread(sites)}")
     else:
         lines.append(f"Sites per trial: {_of(land, 'location_count', 0)}")
     return lines
