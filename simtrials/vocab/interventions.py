@@ -1,0 +1,233 @@
+"""Interventions as kinds and classes: "both PDE5 inhibitors", "device vs drug".
+
+Each intervention of a trial becomes an :class:`InterventionItem` with its type, its names
+(the registered name, other names, MeSH terms) and the classes the curated table of
+:mod:`simtrials.vocab._classes` finds in them: INN naming stems (-afil, -lutamide, -parib,
+-gliflozin, -leucel …), class words ("menin inhibitor", "CAR-T", "mesenchymal"), well-known
+drugs by name, and device, procedure and programme kinds. Where no class matches, the
+record's intervention type gives the broad kind. Class words in the trial's title ("the
+menin inhibitor SNDX-5613") count too, since most records carry no MeSH terms: code-named
+products are only known by what the title or the other names say.
+
+Two trials' interventions match (:func:`intervention_match`) by their best pair of items:
+
+- 1.0 when they share a specific class (two PDE5 inhibitors; two MSC products);
+- 0.6 when they share only a broad class ("surgery", "monoclonal antibody") or a specific
+  kind ("cell therapy", "exercise or rehabilitation", "vaccine" …);
+- 0 otherwise (two drugs of different or unknown classes: the embedding of the names then
+  decides, see :mod:`simtrials.search.score`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ._classes import CLASSES, KINDS, SPECIFIC_KINDS, TYPE_KINDS
+
+__all__ = [
+    "KINDS",
+    "InterventionItem",
+    "classify",
+    "class_kind",
+    "intervention_classes",
+    "intervention_match",
+    "trial_interventions",
+    "GENERIC_CLASSES",
+    "CLASS_MATCH",
+    "KIND_MATCH",
+]
+
+#: Classes too broad to mean "the same kind of intervention" on their own.
+GENERIC_CLASSES = frozenset(
+    {
+        "surgery",
+        "monoclonal antibody",
+        "stem / other cell therapy",
+        "dietary supplement",
+        "sampling / assessment",
+        "imaging / physiological measurement",
+        "education / support / care programme",
+        "digital / telehealth tool",
+        "blood product",
+    }
+)
+#: Match value of a shared specific class, and of a shared broad class or specific kind.
+CLASS_MATCH = 1.0
+KIND_MATCH = 0.6
+
+# Comparators and generic arms say nothing about what a trial studies.
+_GENERIC_ARM = re.compile(
+    r"^(placebo|placebos|sham|sham procedure|sham comparator|saline|normal saline|vehicle|"
+    r"standard of care|standard care|usual care|best supportive care|control|control group|"
+    r"no intervention|no treatment|observation|matching placebo)\b",
+    re.I,
+)
+# Kinds whose class words may be read from a title (not "assessment", "surgery" …).
+_TITLE_KINDS = frozenset(KINDS) - {"diagnostic test", "procedure"}
+
+
+@dataclass(frozen=True)
+class InterventionItem:
+    """One intervention of a trial: its name, type, other names, classes and broad kind."""
+
+    name: str
+    type: str | None
+    names: tuple[str, ...]
+    classes: tuple[str, ...]
+    kind: str | None
+
+    @property
+    def label(self) -> str:
+        """The most specific thing known about it: a specific class, else a broad one, else the kind."""
+        specific = [c for c in self.classes if c not in GENERIC_CLASSES]
+        if specific:
+            return specific[0]
+        if self.classes:
+            return self.classes[0]
+        return self.kind or "unclassified"
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled() -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    return tuple((re.compile(p, re.I), cls, kind) for p, cls, kind, _src in CLASSES)
+
+
+@functools.lru_cache(maxsize=65536)
+def classify(text: str) -> tuple[str, ...]:
+    """The classes named in ``text`` (an intervention name, other names …), table order.
+
+    >>> classify("Tadalafil 5 mg")
+    ('PDE5 inhibitor',)
+    """
+    found: list[str] = []
+    for pattern, cls, _kind in _compiled():
+        if cls not in found and pattern.search(text):
+            found.append(cls)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=1)
+def _kind_of() -> dict[str, str]:
+    return {cls: kind for _p, cls, kind, _s in CLASSES}
+
+
+def class_kind(cls: str) -> str:
+    """The broad kind of a class (``"PDE5 inhibitor"`` -> ``"drug"``)."""
+    return _kind_of()[cls]
+
+
+def _listed(value: object) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    try:
+        if hasattr(value, "__len__") and not isinstance(value, str):
+            return [str(v) for v in list(value) if v is not None and str(v).strip()]
+    except TypeError:
+        pass
+    return []
+
+
+def _text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def trial_interventions(trial: Mapping | pd.Series) -> list[InterventionItem]:
+    """The trial's interventions as items (placebo, sham and usual-care arms left out).
+
+    The classes of an item come from its name first; from its description only where the
+    name names none. The record's other names and intervention MeSH terms belong to the
+    trial, not to one arm, so their classes go to every item that has no class of its own.
+    """
+    get = trial.get
+    names = _listed(get("interventions"))
+    types = _listed(get("intervention_types"))
+    descs = list(get("intervention_descriptions", None) or [])
+    shared = _listed(get("intervention_other_names")) + _listed(get("intervention_mesh"))
+    shared_classes = classify(" ; ".join(shared)) if shared else ()
+    items: list[InterventionItem] = []
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if _GENERIC_ARM.match(name.strip()) or name.strip().lower() in seen:
+            continue
+        seen.add(name.strip().lower())
+        itype = types[i] if i < len(types) and types[i] else None
+        classes = classify(name)
+        if not classes and i < len(descs) and _text(descs[i]):
+            classes = classify(_text(descs[i])[:300])
+        if not classes:
+            classes = shared_classes
+        kind = class_kind(_best(classes)) if classes else TYPE_KINDS.get(itype or "", None)
+        items.append(InterventionItem(name.strip(), itype, (name.strip(), *shared), classes, kind))
+    return items
+
+
+def _best(classes: Sequence[str]) -> str:
+    specific = [c for c in classes if c not in GENERIC_CLASSES]
+    return specific[0] if specific else classes[0]
+
+
+def title_classes(trial: Mapping | pd.Series) -> tuple[str, ...]:
+    """Specific classes named in the trial's titles ("… the Menin Inhibitor SNDX-5613 …")."""
+    text = " ".join(_text(trial.get(c)) for c in ("title", "official_title"))
+    return tuple(
+        c
+        for c in classify(text)
+        if c not in GENERIC_CLASSES and class_kind(c) in _TITLE_KINDS
+    )
+
+
+def intervention_classes(trial: Mapping | pd.Series) -> tuple[set[str], set[str]]:
+    """``(classes, kinds)`` of a trial: its items' classes and title classes, and their kinds."""
+    items = trial_interventions(trial)
+    classes = {c for it in items for c in it.classes} | set(title_classes(trial))
+    kinds = {it.kind for it in items if it.kind} | {class_kind(c) for c in classes}
+    return classes, kinds
+
+
+@dataclass(frozen=True)
+class KindMatch:
+    """How two trials' interventions compare by class: a value in [0, 1] and the words why."""
+
+    value: float
+    reason: str
+    shared: str | None = None
+
+
+def intervention_match(
+    a: tuple[Iterable[str], Iterable[str]], b: tuple[Iterable[str], Iterable[str]]
+) -> KindMatch:
+    """Compare two trials' ``(classes, kinds)`` (see :func:`intervention_classes`).
+
+    >>> intervention_match(({"PDE5 inhibitor"}, {"drug"}), ({"PDE5 inhibitor"}, {"drug"})).reason
+    'both PDE5 inhibitor'
+    """
+    ca, ka = set(a[0]), set(a[1])
+    cb, kb = set(b[0]), set(b[1])
+    both = ca & cb
+    specific = sorted(c for c in both if c not in GENERIC_CLASSES)
+    if specific:
+        return KindMatch(CLASS_MATCH, f"both {specific[0]}", specific[0])
+    broad = sorted(both)
+    if broad:
+        return KindMatch(KIND_MATCH, f"both {broad[0]} (different specifics)", broad[0])
+    kinds = sorted((ka & kb) & SPECIFIC_KINDS)
+    if kinds:
+        return KindMatch(KIND_MATCH, f"both {kinds[0]} (different classes)", kinds[0])
+    if not ka or not kb:
+        return KindMatch(0.0, "intervention kind unknown")
+    if ka & kb:
+        k = sorted(ka & kb)[0]
+        return KindMatch(0.0, f"both {k}, classes differ or unknown")
+    return KindMatch(0.0, f"different intervention kind: {_kinds(ka)} vs {_kinds(kb)}")
+
+
+def _kinds(kinds: set[str]) -> str:
+    order = {k: i for i, k in enumerate(KINDS)}
+    return "/".join(sorted(kinds, key=lambda k: order.get(k, 99))[:2])
