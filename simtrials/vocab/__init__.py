@@ -15,9 +15,9 @@ from .abbreviations import ABBREVIATIONS, expand_common
 from .interventions import (
     KINDS,
     InterventionItem,
+    KindMatch,
     classify,
     intervention_classes,
-    KindMatch,
     intervention_match,
     title_classes,
     trial_interventions,

@@ -177,9 +177,7 @@ def title_classes(trial: Mapping | pd.Series) -> tuple[str, ...]:
     """Specific classes named in the trial's titles ("… the Menin Inhibitor SNDX-5613 …")."""
     text = " ".join(_text(trial.get(c)) for c in ("title", "official_title"))
     return tuple(
-        c
-        for c in classify(text)
-        if c not in GENERIC_CLASSES and class_kind(c) in _TITLE_KINDS
+        c for c in classify(text) if c not in GENERIC_CLASSES and class_kind(c) in _TITLE_KINDS
     )
 
 
