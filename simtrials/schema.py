@@ -28,13 +28,10 @@ Conventions
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from .errors import TrialFormatError
 
 __all__ = [
     "dtypes",
@@ -272,8 +269,11 @@ def _coerce(df: pd.DataFrame) -> pd.DataFrame:
 def validate(df: pd.DataFrame, *, source: str = "DataFrame") -> pd.DataFrame:
     """Check that ``df`` is a normalized trial table and return a clean copy of it.
 
-    Columns that are missing are added empty, extra columns are dropped, each value is checked
-    against its column's type and coerced to the schema's dtype.
+    Columns that are missing are added empty (so tables saved before a column existed still
+    read), extra columns are dropped, each value is checked against its column's type and
+    coerced to the schema's dtype. Columns that already have the schema's dtype and valid
+    values (a table simtrials wrote) are checked column-wise, quickly; the others value by
+    value.
 
     Raises
     ------
@@ -281,92 +281,6 @@ def validate(df: pd.DataFrame, *, source: str = "DataFrame") -> pd.DataFrame:
         When a value cannot be read as its column's type, naming the row, the NCT ID and the
         column; or when ``nct_id`` is missing or malformed.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TrialFormatError(
-            f"expected a pandas DataFrame, got {type(df).__name__}", source=source
-        )
-    if "nct_id" not in df.columns:
-        raise TrialFormatError(
-            "the DataFrame has no 'nct_id' column; expected the normalized schema "
-            "(see simtrials.schema.COLUMNS)",
-            source=source,
-            field="nct_id",
-        )
-    df = df.reset_index(drop=True)
-    rows = []
-    ids = df["nct_id"].tolist()
-    pat = re.compile(NCT_ID_PATTERN)
-    for i, nct in enumerate(ids):
-        if not isinstance(nct, str) or not pat.fullmatch(nct.strip()):
-            raise TrialFormatError(
-                f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
-                source=source,
-                position=i,
-                field="nct_id",
-            )
-    records = df.to_dict("records")
-    for i, rec in enumerate(records):
-        clean = {}
-        for col in COLUMNS:
-            if col.name not in rec:
-                continue
-            value = rec[col.name]
-            try:
-                clean[col.name] = _check_value(col, value)
-            except (TypeError, ValueError) as exc:
-                raise TrialFormatError(
-                    str(exc), source=source, position=i, nct_id=str(ids[i]), field=col.name
-                ) from None
-        rows.append(clean)
-    out = to_frame(rows)
-    if "source" not in df.columns:
-        out["source"] = pd.array([source] * len(out), dtype="string")
-    return out
+    from .io.frame import validate_frame  # the DataFrame reader; it imports this module
 
-
-def _check_value(col: Column, value: object) -> object:
-    missing = value is None or value is pd.NA or value is pd.NaT
-    if not missing and isinstance(value, float) and np.isnan(value):
-        missing = True
-    if col.kind == "list":
-        if missing:
-            return []
-        if isinstance(value, str):
-            raise TypeError(f"expected a list of strings, got the string {value[:60]!r}")
-        if not isinstance(value, (list, tuple, np.ndarray)):
-            raise TypeError(f"expected a list of strings, got {type(value).__name__}")
-        for item in value:
-            if not isinstance(item, str) and not _missing_item(item):
-                raise TypeError(
-                    f"expected a list of strings, found an item of type {type(item).__name__}"
-                )
-        return list(value)
-    if missing:
-        return None
-    if col.kind == "text":
-        if not isinstance(value, str):
-            raise TypeError(f"expected text, got {type(value).__name__}")
-        return value
-    if col.kind == "date":
-        ts = pd.to_datetime(value, errors="coerce")
-        if ts is pd.NaT or pd.isna(ts):
-            raise ValueError(f"expected a date, got {value!r}")
-        if not DATE_MIN <= ts <= DATE_MAX:
-            raise ValueError(
-                f"date {value!r} is out of range; expected a date between "
-                f"{DATE_MIN.date()} and {DATE_MAX.date()}"
-            )
-        return ts
-    if col.kind in ("int", "float"):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"expected a number, got {type(value).__name__}")
-        if isinstance(value, (float, np.floating)) and not np.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        if col.kind == "int" and not -(2**63) < value < 2**63:
-            raise ValueError(f"expected a whole number below 2**63, got {value!r}")
-        return value
-    if col.kind == "bool":
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"expected True/False, got {type(value).__name__}")
-        return bool(value)
-    return value
+    return validate_frame(df, source=source)

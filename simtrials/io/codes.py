@@ -19,6 +19,9 @@ __all__ = [
     "is_missing_marker",
     "study_type_code",
     "parse_age_cell",
+    "parse_enrollment_type",
+    "parse_sponsor_class",
+    "parse_has_results",
 ]
 
 # Whole-cell texts that exports write for "no value" (compared case-insensitively, stripped).
@@ -77,3 +80,74 @@ def parse_age_cell(text: str | None) -> tuple[list[str], float | None, float | N
         lo = parse_age_years(r.group("lo") or r.group("min"))
         hi = parse_age_years(r.group("hi") or r.group("max"))
     return ages, lo, hi
+
+
+_ENROLLMENT_TYPES = {
+    "ACTUAL": "ACTUAL",
+    "ESTIMATED": "ESTIMATED",
+    "ESTIMATE": "ESTIMATED",
+    "ANTICIPATED": "ESTIMATED",  # the classic XML and the pre-2017 registry
+    "EXPECTED": "ESTIMATED",
+}
+
+
+def parse_enrollment_type(value: str | None) -> str | None:
+    """``"Actual"`` -> ``ACTUAL``; ``"Anticipated"``, ``"Estimated"`` -> ``ESTIMATED``.
+
+    Raises
+    ------
+    ValueError
+        For a value that is neither.
+    """
+    code = parse_code(value)
+    if code is None:
+        return None
+    if code not in _ENROLLMENT_TYPES:
+        raise ValueError(f"unknown enrollment type {value!r}; expected ACTUAL or ESTIMATED")
+    return _ENROLLMENT_TYPES[code]
+
+
+# Lead sponsor classes (API v2 AgencyClass) and the classic XML / legacy CSV spellings.
+_SPONSOR_CLASS_ALIASES = {
+    "U_S_FED": "FED",
+    "US_FED": "FED",
+    "OTHER_U_S_FEDERAL_AGENCY": "FED",
+    "OTHER_GOVERNMENT": "OTHER_GOV",
+    "INDIVIDUAL": "INDIV",
+    "AMBIGUOUS": "AMBIG",
+}
+
+
+def parse_sponsor_class(value: str | None) -> str | None:
+    """A lead sponsor class as an API v2 code: ``"Industry"`` -> ``INDUSTRY``, ``"U.S. Fed"`` -> ``FED``."""
+    code = parse_code(value)
+    if code is None:
+        return None
+    return _SPONSOR_CLASS_ALIASES.get(code, code)
+
+
+_RESULTS_WORDS = {
+    "YES": True,
+    "TRUE": True,
+    "HAS_RESULTS": True,
+    "NO": False,
+    "FALSE": False,
+    "NO_RESULTS_AVAILABLE": False,
+}
+
+
+def parse_has_results(value: str | None) -> bool | None:
+    """The CSV exports' "Study Results" cell: ``"YES"``/``"Has Results"`` -> True, ``"NO"`` /
+    ``"No Results Available"`` -> False.
+
+    Raises
+    ------
+    ValueError
+        For any other text.
+    """
+    code = parse_code(value)
+    if code is None:
+        return None
+    if code not in _RESULTS_WORDS:
+        raise ValueError(f"expected YES/NO or 'Has Results'/'No Results Available', got {value!r}")
+    return _RESULTS_WORDS[code]

@@ -278,8 +278,8 @@ def _parse_row(
             raise fail(field, exc) from None
     rec.update({k: v for k, v in dates.items() if k != "results_first_posted"})
     for field, parser in (
-        ("enrollment_type", values.parse_enrollment_type),
-        ("has_results", values.parse_has_results),
+        ("enrollment_type", codes.parse_enrollment_type),
+        ("has_results", codes.parse_has_results),
     ):
         try:
             rec[field] = parser(cell(field))
@@ -318,4 +318,4 @@ def _sponsors(rec: dict[str, Any], cell) -> None:
     if not sponsor_class:  # legacy "Funded Bys": distinct classes in sponsor order
         funded = _split(cell("funded_bys"), "|")
         sponsor_class = funded[0] if funded else ""
-    rec["sponsor_class"] = values.parse_sponsor_class(sponsor_class)
+    rec["sponsor_class"] = codes.parse_sponsor_class(sponsor_class)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ..errors import TrialFormatError
-from . import values
+from . import codes, values
 
 __all__ = ["parse_study", "is_study"]
 
@@ -202,7 +202,7 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         raise r.error(path, f"expected a whole number >= 0, got {count!r}")
     rec["enrollment"] = int(count) if count is not None else None
     path = p + "designModule.enrollmentInfo.type"
-    rec["enrollment_type"] = r.parsed(path, values.parse_enrollment_type, r.text(path))
+    rec["enrollment_type"] = r.parsed(path, codes.parse_enrollment_type, r.text(path))
 
     for col, field in (
         ("start_date", "statusModule.startDateStruct.date"),
@@ -216,7 +216,7 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         rec["last_update"] = r.parsed(field, values.parse_date, r.text(field))
 
     rec["sponsor"] = r.text(p + "sponsorCollaboratorsModule.leadSponsor.name")
-    rec["sponsor_class"] = values.parse_sponsor_class(
+    rec["sponsor_class"] = codes.parse_sponsor_class(
         r.text(p + "sponsorCollaboratorsModule.leadSponsor.class")
     )
     rec["collaborators"] = [

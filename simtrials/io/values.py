@@ -23,9 +23,6 @@ __all__ = [
     "parse_design",
     "design_code",
     "split_intervention",
-    "parse_enrollment_type",
-    "parse_sponsor_class",
-    "parse_has_results",
     "INTERVENTION_TYPES",
 ]
 
@@ -74,7 +71,8 @@ def parse_phases(value: str | Iterable[str] | None) -> list[str]:
         text = value.strip()
         if not text:
             return []
-        # "Phase 1/Phase 2", "PHASE1|PHASE2", "Phase 2, Phase 3"
+        # "Phase 1/Phase 2", "PHASE1|PHASE2", "Phase 2, Phase 3"; "N/A" is one token
+        text = re.sub(r"(?<![A-Za-z])N\s*/\s*A(?![A-Za-z])", "NA", text, flags=re.I)
         tokens = re.split(r"\s*[|/,;]\s*", text)
     else:
         tokens = [str(v) for v in value]
@@ -110,77 +108,6 @@ def parse_status(value: str | None) -> str | None:
     if code is None:
         return None
     return _STATUS_ALIASES.get(code, code)
-
-
-_ENROLLMENT_TYPES = {
-    "ACTUAL": "ACTUAL",
-    "ESTIMATED": "ESTIMATED",
-    "ESTIMATE": "ESTIMATED",
-    "ANTICIPATED": "ESTIMATED",  # the classic XML and the pre-2017 registry
-    "EXPECTED": "ESTIMATED",
-}
-
-
-def parse_enrollment_type(value: str | None) -> str | None:
-    """``"Actual"`` -> ``ACTUAL``; ``"Anticipated"``, ``"Estimated"`` -> ``ESTIMATED``.
-
-    Raises
-    ------
-    ValueError
-        For a value that is neither.
-    """
-    code = parse_code(value)
-    if code is None:
-        return None
-    if code not in _ENROLLMENT_TYPES:
-        raise ValueError(f"unknown enrollment type {value!r}; expected ACTUAL or ESTIMATED")
-    return _ENROLLMENT_TYPES[code]
-
-
-# Lead sponsor classes (API v2 AgencyClass) and the classic XML / legacy CSV spellings.
-_SPONSOR_CLASS_ALIASES = {
-    "U_S_FED": "FED",
-    "US_FED": "FED",
-    "OTHER_U_S_FEDERAL_AGENCY": "FED",
-    "OTHER_GOVERNMENT": "OTHER_GOV",
-    "INDIVIDUAL": "INDIV",
-    "AMBIGUOUS": "AMBIG",
-}
-
-
-def parse_sponsor_class(value: str | None) -> str | None:
-    """A lead sponsor class as an API v2 code: ``"Industry"`` -> ``INDUSTRY``, ``"U.S. Fed"`` -> ``FED``."""
-    code = parse_code(value)
-    if code is None:
-        return None
-    return _SPONSOR_CLASS_ALIASES.get(code, code)
-
-
-_RESULTS_WORDS = {
-    "YES": True,
-    "TRUE": True,
-    "HAS_RESULTS": True,
-    "NO": False,
-    "FALSE": False,
-    "NO_RESULTS_AVAILABLE": False,
-}
-
-
-def parse_has_results(value: str | None) -> bool | None:
-    """The CSV exports' "Study Results" cell: ``"YES"``/``"Has Results"`` -> True, ``"NO"`` /
-    ``"No Results Available"`` -> False.
-
-    Raises
-    ------
-    ValueError
-        For any other text.
-    """
-    code = parse_code(value)
-    if code is None:
-        return None
-    if code not in _RESULTS_WORDS:
-        raise ValueError(f"expected YES/NO or 'Has Results'/'No Results Available', got {value!r}")
-    return _RESULTS_WORDS[code]
 
 
 _AGE_UNITS = {
@@ -219,6 +146,24 @@ def parse_age_years(value: str | None) -> float | None:
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+# "September 20, 2018", "Sep 20 2018", "May 2020": the classic XML and legacy exports (fast path)
+_MONTH_DAY_YEAR = re.compile(r"^(?P<month>[A-Za-z]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})$")
+_MONTH_YEAR = re.compile(r"^(?P<month>[A-Za-z]+)\.?,?\s+(?P<year>\d{4})$")
+_MONTHS = {
+    name.lower(): i
+    for i, names in enumerate(
+        [
+            (m, m[:3])
+            for m in (
+                "January February March April May June July August September "
+                "October November December"
+            ).split()
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTHS["sept"] = 9
 _MONTH_NAME_FORMATS = ("%B %d, %Y", "%B %d %Y", "%B %Y", "%b %d, %Y", "%b %Y", "%d %B %Y")
 
 
@@ -289,6 +234,11 @@ def _parse_date(text: str, dayfirst: bool) -> pd.Timestamp:
             a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
             day, month = (a, b) if dayfirst else (b, a)
             return pd.Timestamp(y, month, day)
+        m = _MONTH_DAY_YEAR.match(text) or _MONTH_YEAR.match(text)
+        month = _MONTHS.get(m.group("month").lower()) if m else None
+        if month is not None:
+            day = int(m.groupdict().get("day") or 1)
+            return pd.Timestamp(int(m.group("year")), month, day)
     except ValueError:
         raise ValueError(f"expected a date, got {text!r}") from None
     for fmt in _MONTH_NAME_FORMATS:
