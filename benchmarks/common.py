@@ -23,8 +23,9 @@
 
 Private engine state is touched here only, so that a change of the engine's internals breaks
 one file, not every benchmark: the Embedder's in-memory cache and key function
-(``Embedder._cache``, ``embed._text_key``: :meth:`DerivedCorpus.prime`), and read-only
-``FieldVectors``/``ItemSets``/``LexicalIndex`` state (:func:`field_memory`, :func:`ann_search`).
+(``Embedder._cache``, ``embed._text_key``: :meth:`DerivedCorpus.prime`). The index's stores
+are read through the public, read-only ``TrialIndex.store`` (:func:`field_memory`,
+:func:`ann_search`).
 """
 
 from __future__ import annotations
@@ -483,36 +484,14 @@ def corpus() -> DerivedCorpus:
     return _CORPUS
 
 
-# ---------------------------------------------------------------------- engine internals (read only)
+# ---------------------------------------------------------------------- engine internals (TrialIndex.store, read only)
 
 
 def field_memory(index: st.TrialIndex) -> dict[str, dict[str, int]]:
     """Bytes held per field: FAISS (``FieldVectors.memory_bytes``), id arrays, set membership, lexical."""
-    out: dict[str, dict[str, int]] = {}
-    for f, fv in index._vectors.items():
-        out[f] = {"faiss": fv.memory_bytes(), "ids": int(fv._ids.nbytes), "vectors": len(fv)}
-    for f, sets in index._sets.items():
-        members = sets._members
-        member_bytes = sum(int(a.nbytes) + sys.getsizeof(a) for a in members.values())
-        member_bytes += sys.getsizeof(members) + 28 * len(members)  # dict slots + int keys
-        out[f] = {
-            "faiss": sets.vectors.memory_bytes(),
-            "ids": int(sets.vectors._ids.nbytes),
-            "members": member_bytes,
-            "vectors": len(sets.vectors),
-        }
-    c = index._lexical.counts
-    out["lexical"] = {
-        "matrix": int(c.data.nbytes + c.indices.nbytes + c.indptr.nbytes),
-        "df": int(index._lexical.df.nbytes),
-        "nnz": int(c.nnz),
-    }
-    return out
+    return index.store.memory()
 
 
 def ann_search(index: st.TrialIndex, field: str, queries: np.ndarray, k: int) -> np.ndarray:
     """Top-``k`` row numbers (in ``index.trials`` order) from the field's own FAISS index."""
-    fv = index._vectors[field]
-    _, ids = fv.search(queries, k)
-    pos = {int(i): r for r, i in enumerate(index._ids.tolist())}
-    return np.array([[pos.get(int(i), -1) for i in row] for row in ids])
+    return index.store.nearest_rows(field, queries, k)

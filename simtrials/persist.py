@@ -33,7 +33,14 @@ import numpy as np
 
 from .errors import IndexFormatError
 
-__all__ = ["FORMAT_VERSION", "write_index_dir", "read_manifest", "data_path", "sha256_file"]
+__all__ = [
+    "FORMAT_VERSION",
+    "write_index_dir",
+    "read_manifest",
+    "is_index_dir",
+    "data_path",
+    "sha256_file",
+]
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -184,6 +191,11 @@ def read_manifest(path: str | os.PathLike, *, verify: bool = True) -> tuple[dict
             if sha256_file(fpath) != digest:
                 raise IndexFormatError(f"{root}: file {name} is corrupted (checksum mismatch)")
     return manifest, data_dir
+
+
+def is_index_dir(path: str | os.PathLike) -> bool:
+    """Whether ``path`` looks like a saved index (it has a manifest; see :func:`read_manifest`)."""
+    return (Path(path).expanduser() / MANIFEST).is_file()
 
 
 def data_path(data_dir: Path, name: str) -> Path:

@@ -577,7 +577,8 @@ BAD_CALLS = [
     ("k=0 shortlist", lambda i: i.similar(Q, k=0, candidates=[QUERIES[1]]), QueryError, "at least 1"),
     # unknown NCT IDs as queries
     ("unknown id explain", lambda i: i.explain("NCT00000001", Q), TrialNotFoundError, "NCT00000001"),
-    ("full-width digit id", lambda i: i.similar("NCT0373527７"), TrialNotFoundError, "NCT0373527７"),
+    # not an NCT ID, as the readers say (schema.NCT_ID_PATTERN: ASCII digits only)
+    ("full-width digit id", lambda i: i.similar("NCT0373527７"), QueryError, "is not an NCT ID"),
     ("lower-case id", lambda i: i.similar(Q.lower()), QueryError, "is not an NCT ID"),
     ("empty id", lambda i: i.similar(""), QueryError, "is not an NCT ID"),
     ("None query", lambda i: i.similar(None), QueryError, "cannot use a NoneType as a query"),

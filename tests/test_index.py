@@ -334,3 +334,71 @@ def test_unknown_field_and_bad_weights_are_value_errors(subset, embedder):
 def test_scores_are_finite(index):
     hits = index.similar(QUERY, k=len(index))
     assert all(math.isfinite(s) for s in hits["score"])
+
+
+# ------------------------------------------------------------------ defects of issue 11
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_nan_or_inf_field_weights_and_caps_are_value_errors(subset, embedder, bad):
+    with pytest.raises(ValueError, match="weight of field 'conditions'"):
+        st.TrialIndex.build(
+            subset.iloc[:5], embedder=embedder, fields={"all": 1, "conditions": bad}
+        )
+    with pytest.raises(ValueError, match="cap of field 'conditions'"):
+        st.TrialIndex.build(subset.iloc[:5], embedder=embedder, caps={"conditions": bad})
+
+
+def test_free_text_explain_takes_its_shared_terms_from_the_expanded_text(index):
+    from simtrials.represent import expand_abbreviations, find_abbreviations, whole_text
+
+    text = "acute ischemic stroke (AIS) treated with cord blood; AIS within 7 days"
+    expanded = expand_abbreviations(text, find_abbreviations(text))
+    lex = index.store.lexical
+    cand = lex.query_vector(whole_text(index.trials.set_index("nct_id").loc[QUERY]))
+    wanted = lex.shared_terms(lex.query_vector(expanded), cand)
+    assert wanted != lex.shared_terms(lex.query_vector(text), cand)  # the test can tell them apart
+    ex = index.explain(text, QUERY)
+    assert ex.shared_terms == wanted
+    assert ex.score == pytest.approx(float(index.search(text, candidates=[QUERY])["score"][0]))
+
+
+def test_explain_strips_the_query_id_like_similar_does(index):
+    padded = index.explain(f"  {QUERY} \n", "NCT02460484")
+    plain = index.explain(QUERY, "NCT02460484")
+    assert padded.query == QUERY and padded.score == plain.score
+    assert padded.shared_conditions == plain.shared_conditions
+
+
+def test_a_small_hnsw_index_is_reported_exact_as_it_searches(subset, embedder):
+    small = st.TrialIndex.build(
+        subset.iloc[:30], embedder=embedder, index="HNSW32", show_progress=False
+    )
+    assert small.index_type == "HNSW32" and small.exact
+    assert "(exact)" in repr(small) and "approximate" not in repr(small)
+    assert small.describe()["exact"] is True
+
+
+def test_embedder_options_with_an_embedder_are_an_error_not_ignored(subset, embedder, tmp_path):
+    for option in ({"device": "cpu"}, {"batch_size": 8}, {"cache_dir": tmp_path}):
+        with pytest.raises(ValueError, match=f"{next(iter(option))}.*existing embedder"):
+            st.TrialIndex.build(subset.iloc[:5], embedder=embedder, **option)
+    saved = st.TrialIndex.build(subset.iloc[:5], embedder=embedder, show_progress=False)
+    saved.save(tmp_path / "i")
+    with pytest.raises(ValueError, match="device.*existing embedder"):
+        st.TrialIndex.load(tmp_path / "i", embedder=embedder, device="cpu")
+
+
+def test_describe_tells_what_the_index_holds_without_the_model(index, tmp_path):
+    index.save(tmp_path / "i")
+    d = st.TrialIndex.load(tmp_path / "i").describe()
+    assert d["trials"] == len(index) and d["index_type"] == "Flat" and d["exact"] is True
+    assert d["fields"] == index.fields and d["model"] == index.embedder.name
+    assert d["model_fingerprint"] == index.embedder.fingerprint and d["path"]
+
+
+def test_a_resolved_query_is_reused_as_it_is(index):
+    q = index.query(QUERY)
+    assert isinstance(q, st.search.Query) and q.nct_id == QUERY
+    a, b = index.similar(q, k=5), index.similar(QUERY, k=5)
+    assert a["nct_id"].tolist() == b["nct_id"].tolist()

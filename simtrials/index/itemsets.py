@@ -13,9 +13,11 @@ kept in a FAISS index by item id; a trial holds the ids of its items.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
+from .. import persist
 from .vectors import FieldVectors
 
 __all__ = ["ItemSets"]
@@ -78,6 +80,15 @@ class ItemSets:
             [int(t) in self._members for t in np.asarray(trial_ids).tolist()], dtype=bool
         )
 
+    @property
+    def members(self) -> dict[int, np.ndarray]:
+        """Trial id -> the ids of its items (read only)."""
+        return self._members
+
+    def item_ids(self, trial_id: int) -> np.ndarray | None:
+        """The ids of a trial's items (rows of :attr:`vectors`), or None when it has none."""
+        return self._members.get(int(trial_id))
+
     def items_of(self, trial_id: int) -> list[str]:
         return [self.items[i] for i in self._members.get(int(trial_id), [])]
 
@@ -129,7 +140,7 @@ class ItemSets:
             "trial_ids": tids,
             "lengths": lengths,
             "items": flat,
-            "vector_ids": self.vectors._ids,
+            "vector_ids": self.vectors.ids,
         }
         return arrays, json.dumps(self.items, ensure_ascii=False), self.vectors.to_bytes()
 
@@ -149,3 +160,22 @@ class ItemSets:
                 arrays["items"][offsets[i] : offsets[i + 1]], dtype=np.int64
             )
         return sets
+
+    def files(self, name: str) -> dict:
+        """The files of a save: ``<name>.npz``, ``<name>_items.json``, ``<name>.faiss``."""
+        arrays, items_json, faiss_bytes = self.to_arrays()
+        return {
+            f"{name}.npz": persist.save_npz(arrays),
+            f"{name}_items.json": items_json.encode("utf-8"),
+            f"{name}.faiss": faiss_bytes,
+        }
+
+    @classmethod
+    def load(cls, folder: Path, name: str, dim: int) -> ItemSets:
+        """The sets :meth:`files` saved in ``folder``."""
+        return cls.from_arrays(
+            dim,
+            persist.load_npz(folder / f"{name}.npz"),
+            (folder / f"{name}_items.json").read_text(encoding="utf-8"),
+            (folder / f"{name}.faiss").read_bytes(),
+        )

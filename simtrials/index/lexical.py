@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.preprocessing import normalize
+
+from .. import persist
 
 __all__ = ["LexicalIndex"]
 
@@ -183,3 +186,19 @@ class LexicalIndex:
         lex._rows = shape[0]
         lex.df = np.asarray(arrays["df"], dtype=np.int64)
         return lex
+
+    def files(self, name: str) -> dict:
+        """The files of a save: ``<name>.npz`` and ``<name>_vocab.json`` (see :meth:`load`)."""
+        arrays, vocab = self.to_arrays()
+        return {
+            f"{name}.npz": persist.save_npz(arrays),
+            f"{name}_vocab.json": vocab.encode("utf-8"),
+        }
+
+    @classmethod
+    def load(cls, folder: Path, name: str) -> LexicalIndex:
+        """The index :meth:`files` saved in ``folder``."""
+        return cls.from_arrays(
+            persist.load_npz(folder / f"{name}.npz"),
+            (folder / f"{name}_vocab.json").read_text(encoding="utf-8"),
+        )

@@ -9,13 +9,18 @@ that field's index.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import faiss
 import numpy as np
 
+from .. import persist
+from ..defaults import ANN_THRESHOLD, EF_SEARCH, NPROBE
+
 __all__ = ["FieldVectors", "choose_factory", "ANN_THRESHOLD"]
 
-# Below this many trials, exact search is fast enough (a few ms) and is the default.
-ANN_THRESHOLD = 50_000
+# FAISS' message for an index type that cannot delete (HNSW): only then are ids tombstoned.
+_CANNOT_DELETE = "remove_ids not implemented"
 
 
 def choose_factory(n: int, index: str = "auto") -> str:
@@ -41,7 +46,7 @@ class FieldVectors:
     """
 
     def __init__(
-        self, dim: int, factory: str = "Flat", *, ef_search: int = 128, nprobe: int = 32
+        self, dim: int, factory: str = "Flat", *, ef_search: int = EF_SEARCH, nprobe: int = NPROBE
     ) -> None:
         self.dim = dim
         self.factory = factory
@@ -95,13 +100,20 @@ class FieldVectors:
             return
         try:
             self._index.remove_ids(ids)
-        except RuntimeError:  # HNSW cannot delete: hide the ids instead
-            self._tombstones.update(ids.tolist())
+        except RuntimeError as exc:
+            if _CANNOT_DELETE not in str(exc):  # a real failure: not ours to hide
+                raise
+            self._tombstones.update(ids.tolist())  # HNSW cannot delete: hide the ids instead
         self._ids = np.setdiff1d(self._ids, ids)
 
     # ----------------------------------------------------------------- reading
     def __len__(self) -> int:
         return len(self._ids)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The ids that have a vector, sorted."""
+        return self._ids
 
     def has(self, ids: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``ids`` have a vector."""
@@ -171,6 +183,33 @@ class FieldVectors:
         fv._ids = np.asarray(ids, dtype=np.int64)
         fv._tombstones = set(int(t) for t in tombstones)
         return fv
+
+    def files(self, name: str) -> dict:
+        """The files of a save: ``<name>.faiss`` and ``<name>.ids.npy`` (see :meth:`load`)."""
+        return {f"{name}.faiss": self.to_bytes(), f"{name}.ids.npy": persist.save_npy(self._ids)}
+
+    @classmethod
+    def load(
+        cls,
+        folder: Path,
+        name: str,
+        dim: int,
+        factory: str,
+        *,
+        state: dict,
+        ef_search: int,
+        nprobe: int,
+    ) -> FieldVectors:
+        """The vectors :meth:`files` saved in ``folder``, with the :meth:`state` of the manifest."""
+        return cls.from_bytes(
+            (folder / f"{name}.faiss").read_bytes(),
+            dim,
+            factory,
+            ids=persist.load_npy(folder / f"{name}.ids.npy"),
+            tombstones=state.get("tombstones", []),
+            ef_search=ef_search,
+            nprobe=nprobe,
+        )
 
     def state(self) -> dict:
         """The small state saved beside the FAISS file."""

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..represent import GENERIC_INTERVENTIONS, condition_items, intervention_items
 
-__all__ = ["Explanation", "shared_items", "shared_conditions", "shared_interventions"]
+__all__ = [
+    "Explanation",
+    "explanation",
+    "shared_items",
+    "shared_conditions",
+    "shared_interventions",
+]
 
 _STOP = {
     "of",
@@ -112,3 +119,21 @@ class Explanation:
             f"  shared terms: {', '.join(self.shared_terms) or '(none)'}",
         ]
         return "\n".join(lines)
+
+
+def explanation(
+    query: str, hit: Mapping, fields: Sequence[str], shared_terms: list[str]
+) -> Explanation:
+    """The :class:`Explanation` of one row of a hits table (see ``search.hits.assemble``)."""
+    title = hit["title"]
+    return Explanation(
+        query=query,
+        nct_id=str(hit["nct_id"]),
+        title=str(title) if not pd.isna(title) else "",
+        score=float(hit["score"]),
+        field_scores={f: float(hit[f"score_{f}"]) for f in fields},
+        lexical=float(hit["score_lexical"]),
+        shared_conditions=list(hit["shared_conditions"]),
+        shared_interventions=list(hit["shared_interventions"]),
+        shared_terms=shared_terms,
+    )

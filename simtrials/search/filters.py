@@ -23,7 +23,7 @@ import pandas as pd
 from .. import schema
 from ..errors import QueryError
 
-__all__ = ["filter_mask", "validate_where"]
+__all__ = ["filter_mask", "validate_where", "COLUMN_KINDS"]
 
 _OPS = {
     ">=": operator.ge,
@@ -33,7 +33,8 @@ _OPS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_KIND = {c.name: c.kind for c in schema.COLUMNS}
+#: Column -> kind ("text", "list", "date", "int", "float", "bool") of every column a filter may name.
+COLUMN_KINDS = {c.name: c.kind for c in schema.COLUMNS if c.name != "source"}
 
 
 def validate_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -49,11 +50,10 @@ def validate_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
     if not isinstance(where, Mapping):
         raise QueryError(f"where must be a dict of column -> condition, got {type(where).__name__}")
     for col, cond in where.items():
-        kind = _KIND.get(col)
-        if kind is None or col == "source":
+        kind = COLUMN_KINDS.get(col)
+        if kind is None:
             raise QueryError(
-                f"unknown filter column {col!r}; expected one of: "
-                + ", ".join(c for c in schema.COLUMN_NAMES if c != "source")
+                f"unknown filter column {col!r}; expected one of: " + ", ".join(COLUMN_KINDS)
             )
         if isinstance(cond, tuple):
             _check_comparison(col, kind, cond)
@@ -124,7 +124,7 @@ def filter_mask(trials: pd.DataFrame, where: Mapping[str, Any] | None) -> np.nda
     where = validate_where(where)
     mask = np.ones(len(trials), dtype=bool)
     for col, cond in where.items():
-        kind = _KIND[col]
+        kind = COLUMN_KINDS[col]
         values = trials[col]
         if isinstance(cond, tuple):
             mask &= _compare(values, kind, cond)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["Hits", "HIT_COLUMNS"]
+from ..textfmt import short as _short
 
+__all__ = ["Hits", "HIT_COLUMNS", "RECORD_COLUMNS"]
+
+#: The columns a hit copies from the trial's record.
+RECORD_COLUMNS = (
+    "phases",
+    "overall_status",
+    "study_type",
+    "start_date",
+    "conditions",
+    "interventions",
+)
+#: The columns of a :class:`Hits` table, in order (see ``TrialIndex.similar``).
 HIT_COLUMNS = (
     "rank",
     "nct_id",
@@ -14,23 +26,8 @@ HIT_COLUMNS = (
     # score_<field> ..., score_lexical inserted here
     "shared_conditions",
     "shared_interventions",
-    "phases",
-    "overall_status",
-    "study_type",
-    "start_date",
-    "conditions",
-    "interventions",
+    *RECORD_COLUMNS,
 )
-
-
-def _short(value: object, width: int) -> str:
-    if isinstance(value, list):
-        text = ", ".join(map(str, value))
-    elif value is None or (not isinstance(value, str) and pd.isna(value)):
-        text = ""
-    else:
-        text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class Hits(pd.DataFrame):

@@ -1,6 +1,8 @@
 """How a candidate trial is scored against a query: per-field similarities fused with lexical.
 
-Pure functions over arrays; :class:`~simtrials.TrialIndex` gathers the vectors and calls them.
+Pure functions over arrays: per-field similarities in, fused scores out (:func:`score`, which
+returns the :class:`Parts` of every candidate). :mod:`simtrials.search.similarity` gathers the
+similarities from the index; nothing here touches the index or the model.
 
 For a query ``q`` and a candidate ``c``:
 
@@ -23,39 +25,14 @@ For a query ``q`` and a candidate ``c``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Scoring", "fuse", "semantic", "cosines"]
+from .settings import Scoring
 
-
-@dataclass(frozen=True)
-class Scoring:
-    """The scoring settings of an index (saved with it).
-
-    Parameters
-    ----------
-    fields
-        Field name -> weight of its similarity in the semantic score (0: computed and shown,
-        not scored).
-    lexical_weight
-        Share of the TF-IDF score in the fused score (0 = semantic only).
-    caps
-        Field -> the most its similarity may contribute (``{"conditions": 0.6}``).
-    """
-
-    fields: Mapping[str, float] = field(default_factory=dict)
-    lexical_weight: float = 1.0 / 3.0
-    caps: Mapping[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {
-            "fields": dict(self.fields),
-            "lexical_weight": self.lexical_weight,
-            "caps": dict(self.caps),
-        }
+__all__ = ["Parts", "Scoring", "score", "fuse", "semantic", "cosines"]
 
 
 def cosines(query: np.ndarray | None, cands: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -109,3 +86,55 @@ def fuse(
     """``(1 - w) * semantic + w * lexical``, clipped to [0, 1]."""
     w = float(lexical_weight)
     return np.clip((1.0 - w) * semantic_scores + w * lexical_scores, 0.0, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The scores of some candidates, one array entry per candidate.
+
+    ``per_field[f]`` is the similarity in field ``f`` (NaN where either trial lacks it, or
+    the cross-field similarity where the two trials share no field), ``lexical`` the TF-IDF
+    cosine, ``semantic`` the capped weighted mean of the fields, ``score`` the fused score.
+    """
+
+    per_field: dict[str, np.ndarray]
+    lexical: np.ndarray
+    semantic: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+    def take(self, order: np.ndarray) -> Parts:
+        """The parts of the candidates at positions ``order`` (in that order)."""
+        return Parts(
+            {f: s[order] for f, s in self.per_field.items()},
+            self.lexical[order],
+            self.semantic[order],
+            self.score[order],
+        )
+
+
+def score(
+    per_field: dict[str, np.ndarray],
+    lexical: np.ndarray,
+    scoring: Scoring,
+    cross: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
+) -> Parts:
+    """Fuse per-field and lexical similarities into scores (steps 2 and 3 above).
+
+    ``cross(mask)`` gives, for the candidates where ``mask`` holds, the similarity of the
+    query's whole text with each of their fields; it is called only for candidates that share
+    no weighted field with the query (the cross-field fallback). ``per_field`` is not changed.
+    """
+    per_field = {f: np.array(s, copy=True) for f, s in per_field.items()}
+    fields = scoring.fields
+    sem, scored = semantic(per_field, fields, scoring.caps)
+    lonely = ~scored
+    if cross is not None and lonely.any():
+        other = cross(lonely)
+        if other is not None:
+            for f in fields:
+                per_field[f][lonely] = other[f]
+            sem[lonely] = semantic(other, fields, scoring.caps)[0]
+    return Parts(per_field, lexical, sem, fuse(sem, lexical, scoring.lexical_weight))

@@ -1,0 +1,24 @@
+"""Shortening values for display: the one ``clip`` and ``short`` of simtrials."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["clip", "short"]
+
+
+def clip(text: str, n: int) -> str:
+    """``text`` cut to at most ``n`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def short(value: object, width: int) -> str:
+    """A cell as text of at most ``width`` characters: lists joined by commas, missing empty."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        text = ", ".join(map(str, value))
+    elif value is None or (not isinstance(value, str) and pd.isna(value)):
+        text = ""
+    else:
+        text = str(value)
+    return clip(text, width)
