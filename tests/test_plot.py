@@ -98,6 +98,18 @@ def test_neighbours_map_hits_are_drawn_at_their_trials_points(index):
         assert np.isclose(every, point).all(axis=1).any()
 
 
+def test_a_draft_copy_of_an_indexed_trial_is_placed_where_the_trial_is(index):
+    trials = index.trials
+    several = trials["conditions"].map(len).ge(2) & trials["keywords"].map(len).ge(1)
+    record = trials[several].iloc[0].to_dict()  # several conditions and keywords
+    nct = record["nct_id"]
+    draft = {k: v for k, v in record.items() if k != "source"}
+    draft["nct_id"] = None
+    at_trial = collections_by_label(plot.neighbours_map(index, nct, k=3))["query"]
+    at_draft = collections_by_label(plot.neighbours_map(index, draft, k=3))["query"]
+    np.testing.assert_allclose(at_draft, at_trial, atol=1e-4)
+
+
 def test_neighbours_map_of_a_draft_and_of_free_text(index):
     draft = {
         "title": "Umbilical cord blood cells for acute ischemic stroke",
