@@ -1,32 +1,32 @@
 """``Client``: the public ClinicalTrials.gov API v2, paged, retried, rate-limited and cached.
 
-One request is: the cache (unless ``refresh``), else the rate limiter, then ``GET`` on a
-session that retries with backoff (:mod:`.session`), then a check of the answer; only an
-answer that passed the check is cached. A search follows ``nextPageToken`` page by page, so
+One request (:mod:`.transport`) is: the cache (unless ``refresh``), else the rate limiter,
+then ``GET`` on a session that retries with backoff (:mod:`.session`), then a check of the
+answer (:mod:`.checks`); only an answer that passed the check is cached. A search follows ``nextPageToken`` page by page, so
 a search that fails on page 3 has pages 1 and 2 cached and a rerun resumes at page 3.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlencode
+from typing import Literal
 
 import pandas as pd
 from tqdm import tqdm
 
-from ..errors import CTGovAPIError, QueryError, TrialNotFoundError
+from ..errors import QueryError, TrialNotFoundError
 from ..io import read_ctgov
 from .cache import ResponseCache
+from .checks import page_problem, study_problem
 from .query import build_query, normalize_nct_id, normalize_nct_ids
 from .ratelimit import RateLimiter
 from .session import make_session, require_requests
+from .transport import Transport, api_error, full_url
 
 __all__ = ["Client", "DEFAULT_BASE_URL", "MAX_PAGE_SIZE"]
 
@@ -37,7 +37,6 @@ IDS_PER_REQUEST = 200  # NCT IDs per filter.ids request (keeps URLs near 2.5 kB)
 CACHE_SUBDIR = "ctgov"  # entries live in <cache_dir>/ctgov/
 
 Missing = Literal["raise", "warn", "ignore"]
-_Check = Callable[[Any], "str | None"]
 
 
 class Client:
@@ -107,8 +106,15 @@ class Client:
         self.cache: ResponseCache | None = (
             None if cache_dir is None else ResponseCache(Path(cache_dir) / CACHE_SUBDIR, cache_ttl)
         )
-        self._limiter = RateLimiter(rate_limit)
         self._session = make_session(max_retries, backoff_factor)
+        self._transport = Transport(
+            self.base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            cache=self.cache,
+            limiter=RateLimiter(rate_limit),
+            session=self._session,
+        )
 
     def __repr__(self) -> str:
         cache = None if self.cache is None else str(self.cache.directory)
@@ -144,12 +150,12 @@ class Client:
             When the API cannot be reached or answers with something that is not a study.
         """
         nct = normalize_nct_id(nct_id)
-        study, _ = self._get_json(
+        study, _ = self._transport.get_json(
             f"/studies/{nct}",
             {},
             what=f"study {nct}",
             refresh=refresh,
-            check=_study_problem,
+            check=study_problem,
             nct_id=nct,
         )
         return study
@@ -395,13 +401,13 @@ class Client:
                 params["countTotal"] = "true"
             else:
                 params["pageToken"] = token
-            page, cached = self._get_json(
+            page, cached = self._transport.get_json(
                 "/studies",
                 params,
                 what=f"page {page_no}",
                 page=page_no,
                 refresh=refresh,
-                check=_page_problem,
+                check=page_problem,
                 token_from_cache=cached and token is not None,
             )
             yield page_no, page
@@ -409,126 +415,12 @@ class Client:
             if not token:
                 return
             if token in tokens_seen:
-                raise _error(
-                    f"page {page_no} of {_full_url(self.base_url + '/studies', params)}: the API "
+                raise api_error(
+                    f"page {page_no} of {full_url(self.base_url + '/studies', params)}: the API "
                     "sent a nextPageToken it had sent before; stopping instead of looping",
                     page=page_no,
                 )
             tokens_seen.add(token)
-
-    # -- one request --------------------------------------------------------------------------
-
-    def _get_json(
-        self,
-        path: str,
-        params: dict[str, str],
-        *,
-        what: str,
-        page: int | None = None,
-        refresh: bool,
-        check: _Check,
-        nct_id: str | None = None,
-        token_from_cache: bool = False,
-    ) -> tuple[Any, bool]:
-        """``(data, from_cache)`` for one GET; only data that passes ``check`` is cached."""
-        url = self.base_url + path
-        if self.cache is not None and not refresh:
-            data = self.cache.get(url, params)
-            if data is not None and check(data) is None:
-                return data, True
-        data = self._request(
-            url, params, what=what, page=page, nct_id=nct_id, token_from_cache=token_from_cache
-        )
-        problem = check(data)
-        if problem:
-            full = _full_url(url, params)
-            raise _error(f"{what} of {full}: {problem}", url=full, page=page)
-        if self.cache is not None:
-            self.cache.put(url, params, data)
-        return data, False
-
-    def _request(
-        self,
-        url: str,
-        params: dict[str, str],
-        *,
-        what: str,
-        page: int | None,
-        nct_id: str | None,
-        token_from_cache: bool,
-    ) -> Any:
-        requests = require_requests()
-        full = _full_url(url, params)
-        self._limiter.wait()
-        try:
-            resp = self._session.get(url, params=params, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise _error(
-                f"{what}: no answer from {full} (tried {self.max_retries + 1} times): {_reason(exc)}",
-                url=full,
-                page=page,
-            ) from exc
-        status = resp.status_code
-        if status == 404 and nct_id is not None:
-            raise TrialNotFoundError(
-                nct_id, f"{nct_id} is not on ClinicalTrials.gov (HTTP 404 from {resp.url})"
-            )
-        if status != 200:
-            detail = " ".join(resp.text.split())[:300]
-            message = f"{what}: HTTP {status} {resp.reason or ''} from {resp.url}".rstrip()
-            if detail:
-                message += f": {detail}"
-            if status == 429:
-                message += f" (still rate limited after {self.max_retries} retries; lower rate_limit or try later)"
-            elif status >= 500:
-                message += f" (after {self.max_retries} retries; the API may be down, try later)"
-            elif status == 400 and token_from_cache:
-                message += (
-                    " (the pageToken came from a cached page and may have expired; "
-                    "run again with refresh=True)"
-                )
-            raise _error(message, url=resp.url, page=page, status=status)
-        try:
-            return json.loads(resp.content)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise _error(
-                f"{what} of {resp.url} is not valid JSON ({exc})",
-                url=resp.url,
-                page=page,
-                status=status,
-            ) from None
-
-
-# -- checks of what the API sent --------------------------------------------------------------
-
-
-def _nct_problem(study: Any) -> str | None:
-    if not isinstance(study, dict) or not isinstance(study.get("protocolSection"), dict):
-        return "not an API v2 study (no 'protocolSection')"
-    ident = study["protocolSection"].get("identificationModule")
-    if not isinstance(ident, dict) or not isinstance(ident.get("nctId"), str):
-        return "a study without protocolSection.identificationModule.nctId"
-    return None
-
-
-def _study_problem(data: Any) -> str | None:
-    return _nct_problem(data)
-
-
-def _page_problem(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return f"not a page of studies (a JSON {type(data).__name__})"
-    if not isinstance(data.get("studies"), list):
-        keys = ", ".join(list(data)[:6]) or "(none)"
-        return f"not a page of studies: no 'studies' list (keys: {keys})"
-    token = data.get("nextPageToken")
-    if token is not None and not isinstance(token, str):
-        return f"nextPageToken is a {type(token).__name__}, not a string"
-    for pos, study in enumerate(data["studies"]):
-        problem = _nct_problem(study)
-        if problem:
-            return f"study {pos}: {problem}"
-    return None
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -557,24 +449,3 @@ def _check_page_size(page_size: int) -> int:
             f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
         )
     return page_size
-
-
-def _full_url(url: str, params: Mapping[str, str]) -> str:
-    return f"{url}?{urlencode(params)}" if params else url
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost cause of a requests error (urllib3 wraps it in MaxRetryError)."""
-    inner = exc.args[0] if exc.args else exc
-    inner = getattr(inner, "reason", inner)
-    return f"{type(inner).__name__}: {inner}"
-
-
-def _error(
-    message: str, *, url: str | None = None, page: int | None = None, status: int | None = None
-) -> CTGovAPIError:
-    err = CTGovAPIError(message)
-    err.url = url
-    err.page = page
-    err.status = status
-    return err

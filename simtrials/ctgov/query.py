@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from ..errors import QueryError
 from ..io.values import parse_status
+from ..schema import NCT_ID_PATTERN
 
 __all__ = ["STATUSES", "normalize_nct_id", "normalize_nct_ids", "normalize_statuses", "build_query"]
 
@@ -36,7 +37,7 @@ STATUSES: tuple[str, ...] = (
 # Parameters the client sets itself while paging; a caller may not pass them in ``params``.
 RESERVED = frozenset({"pageSize", "pageToken", "countTotal", "format"})
 
-_NCT = re.compile(r"^NCT\d{8}$")
+_NCT = re.compile(NCT_ID_PATTERN)  # the one pattern, in schema.py (ASCII digits)
 
 
 def normalize_nct_id(value: object) -> str:
