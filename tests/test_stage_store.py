@@ -119,3 +119,18 @@ def test_hnsw_removal_tombstones_but_other_faiss_errors_propagate():
     flat._index = Broken()
     with pytest.raises(RuntimeError, match="out of memory"):
         flat.remove(np.array([1]))
+
+
+def test_hits_have_the_columns_hit_columns_names_in_its_order():
+    from simtrials.search.results import HIT_COLUMNS
+
+    store = _store()
+    q = Query("q", None, {"conditions": ["Stroke"]}, {}, store.stored_vector("all", 0),
+              store.lexical.query_vector("stroke"))  # fmt: skip
+    rows = np.arange(4)
+    parts = similarity.score_rows(store, q, rows, Scoring({"all": 1.0}, 0.5, {}))
+    table = hits.assemble(store, q, rows, parts)
+    named = [c for c in table.columns if not c.startswith("score_")]
+    assert named == list(HIT_COLUMNS)
+    assert [c for c in table.columns if c.startswith("score_")] == ["score_all", "score_lexical"]
+    assert table["shared_conditions"].tolist() == [["Stroke"]] * 4
