@@ -36,42 +36,102 @@ def _trials() -> pd.DataFrame:
     return read_ctgov(data_dir() / "trials.parquet")
 
 
-def load_trials() -> pd.DataFrame:
-    """The bundled corpus of real ClinicalTrials.gov trials as a normalized DataFrame.
+def load_trials(corpus: str = "small") -> pd.DataFrame:
+    """A bundled corpus of real ClinicalTrials.gov trials as a normalized DataFrame.
 
-    About 8,800 distinct trials (stroke, urology, oncology, hypertension, Alzheimer's …) from
-    28 public files; one row per trial in the schema of :mod:`simtrials.schema`.
+    Parameters
+    ----------
+    corpus
+        ``"small"`` (default): 8,769 distinct trials (stroke, urology, oncology,
+        hypertension, Alzheimer's …) from 28 public files, exactly the trials the bundled
+        relevance judgements were made over (``data/trials.parquet``). ``"full"``: about
+        26,000 distinct trials from every public file in ``../shared/data/raw``, the classic
+        XML bulk download and legacy website exports included (``data/trials-full.parquet``;
+        read from disk at each call, about 2 s).
 
     Returns
     -------
     pandas.DataFrame
-        A fresh copy each call (changing it does not change later calls).
+        One row per trial in the schema of :mod:`simtrials.schema`, sorted by NCT ID; a fresh
+        copy each call (changing it does not change later calls).
+
+    Raises
+    ------
+    ValueError
+        For another ``corpus``.
+    FileNotFoundError
+        When the full corpus is not bundled (run ``make data`` in a source checkout).
     """
-    return _trials().copy()
+    if corpus == "small":
+        return _trials().copy()
+    if corpus != "full":
+        raise ValueError(f"corpus must be 'small' or 'full', got {corpus!r}")
+    path = data_dir() / "trials-full.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the full corpus is not bundled: expected {path}; run `make data` "
+            "(scripts/build_data.py) in a source checkout"
+        )
+    from .io import read_ctgov
+
+    return read_ctgov(path)
 
 
-def load_relevance(split: str = "dev") -> pd.DataFrame:
+def load_relevance(split: str = "dev", pools: str = "all") -> pd.DataFrame:
     """Graded relevance judgements of real trial pairs.
 
     Parameters
     ----------
     split
         Only ``"dev"`` is bundled (the held-out split is kept aside on purpose).
+    pools
+        Which judged pairs: ``"rerank"``, the pooled top hits of several methods over the
+        source files (the re-rank protocol's pools, ``relevance-dev.tsv``); ``"retrieval"``,
+        the pairs added by grading every system's top 10 over the whole bundled corpus
+        (``relevance-dev-retrieval.tsv``, and ``relevance-dev-added.tsv``: the top 10s of
+        later versions of the engine, graded the same way, see ``scripts/grading/``);
+        ``"all"`` (default), both: the judgements the retrieval protocol reads.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``query, candidate, grade, reason``: ``grade`` 2 = highly related (same or close
-        condition AND same kind of intervention), 1 = partially related, 0 = not related.
+        Columns ``query, candidate, grade, reason, pool``: ``grade`` 2 = highly related (same
+        or close condition AND same kind of intervention), 1 = partially related, 0 = not
+        related; ``pool`` names the pooling round a pair came from (``"rerank"`` for the
+        first one).
     """
     if split != "dev":
         raise ValueError(f"unknown split {split!r}; only 'dev' is bundled")
-    path = data_dir() / "eval" / "relevance-dev.tsv"
-    df = pd.read_csv(
-        path, sep="\t", dtype={"query": "string", "candidate": "string", "reason": "string"}
-    )
-    df["grade"] = df["grade"].astype("int64")
+    if pools not in ("all", "rerank", "retrieval"):
+        raise ValueError(f"pools must be 'all', 'rerank' or 'retrieval', got {pools!r}")
+    files = {
+        "rerank": ["relevance-dev.tsv"],
+        "retrieval": ["relevance-dev-retrieval.tsv", "relevance-dev-added.tsv"],
+    }
+    wanted = ["rerank", "retrieval"] if pools == "all" else [pools]
+    frames = [
+        _read_pairs(data_dir() / "eval" / name, pool)
+        for pool in wanted
+        for name in files[pool]
+        if (data_dir() / "eval" / name).is_file() or pool == "rerank"
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    dup = df.duplicated(["query", "candidate"], keep=False)
+    if dup.any():
+        pair = df.loc[dup, ["query", "candidate"]].iloc[0].tolist()
+        raise ValueError(
+            f"the pair {pair[0]} -> {pair[1]} is judged twice in {data_dir() / 'eval'}"
+        )
     return df
+
+
+def _read_pairs(path: Path, default_pool: str) -> pd.DataFrame:
+    text = {"query": "string", "candidate": "string", "reason": "string", "pool": "string"}
+    df = pd.read_csv(path, sep="\t", dtype=text)
+    df["grade"] = df["grade"].astype("int64")
+    if "pool" not in df.columns:
+        df["pool"] = pd.array([default_pool] * len(df), dtype="string")
+    return df[["query", "candidate", "grade", "reason", "pool"]]
 
 
 def sample_path(name: str) -> Path:

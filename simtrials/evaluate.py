@@ -20,6 +20,8 @@ The work runs in two separate steps, so that no system can see the labels:
               query without any grade-2 candidate scores 0, so the ceiling is the share
               of queries that have one
    p@1        share of queries whose first hit has grade >= 1 (``precision@1``)
+   p@k        share of the top k with grade >= 1, k > 1 (``precision@k``)
+   p@k_g2     share of the top k with grade 2, k > 1 (``precision@k-l2``)
    map        mean average precision, grade >= 1 (``map``)
    mrr        mean reciprocal rank of the first hit of grade >= 1 (``mrr``)
    recall@k   share of the grade >= 1 candidates in the top k (``recall@k``)
@@ -197,6 +199,7 @@ def metric_names(mode: str = "rerank", k: int | Iterable[int] = DEFAULT_K) -> li
     ks = _check_k(k)
     names = [f"ndcg@{v}" for v in ks] + ["p@1_g2", "p@1", "map", "mrr"]
     names += [f"recall@{v}" for v in ks]
+    names += [f"p@{v}" for v in ks if v > 1] + [f"p@{v}_g2" for v in ks if v > 1]
     if _check_mode(mode) == "retrieve":
         names += [f"judged@{v}" for v in ks]
     return names
@@ -205,10 +208,10 @@ def metric_names(mode: str = "rerank", k: int | Iterable[int] = DEFAULT_K) -> li
 def _ranx_name(metric: str, depth: int | None) -> str:
     if metric.startswith("ndcg@"):
         return "ndcg_burges@" + metric.split("@")[1]
-    if metric == "p@1_g2":
-        return "precision@1-l2"
-    if metric == "p@1":
-        return "precision@1"
+    if metric.startswith("p@") and metric.endswith("_g2"):
+        return f"precision@{metric[2:-3]}-l2"
+    if metric.startswith("p@"):
+        return "precision@" + metric[2:]
     if metric in ("map", "mrr"):
         return metric if depth is None else f"{metric}@{depth}"
     return metric  # recall@k

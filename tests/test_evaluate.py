@@ -146,6 +146,8 @@ def test_metrics_match_hand_computation():
             "mrr": 1 / 2,
             "recall@1": 0.0,
             "recall@3": 1.0,
+            "p@3": 2 / 3,
+            "p@3_g2": 1 / 3,
         },
         "NCT02270242": {
             "ndcg@1": 1.0,
@@ -156,6 +158,8 @@ def test_metrics_match_hand_computation():
             "mrr": 1.0,
             "recall@1": 1 / 2,
             "recall@3": 1.0,
+            "p@3": 2 / 3,
+            "p@3_g2": 0.0,
         },
         "NCT01811251": {
             "ndcg@1": 1.0,
@@ -166,6 +170,8 @@ def test_metrics_match_hand_computation():
             "mrr": 1.0,
             "recall@1": 1 / 2,
             "recall@3": 1.0,
+            "p@3": 2 / 3,  # two candidates: the third place is empty
+            "p@3_g2": 1 / 3,
         },
     }
     assert abs(expected["NCT01809093"]["ndcg@3"] - 0.659002) < 1e-6

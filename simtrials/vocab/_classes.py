@@ -96,7 +96,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Adipose Tissue (cell transplantation)",
     ),
     (
-        r"mononuclear cells?|\bbm-?mncs?\b|bone marrow (?:derived|aspirate concentrate|concentrate|cells)|"
+        r"mononuclear cells?|\bbm-?mncs?\b|\bbmscs?\b|\bbmacs?\b|bone marrow (?:derived|aspirate concentrate|concentrate|cells)|"
         r"autologous bone marrow",
         "bone marrow cells",
         "cell therapy",
@@ -236,7 +236,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "ATC C03",
     ),
     (
-        r"clonidine|urapidil|nicardipine|hydralazine|antihypertensive|blood pressure (?:lowering|reduction|management)",
+        r"clonidine|urapidil|nicardipine|hydralazine|antihypertensive|blood pressure lowering",
         "blood-pressure lowering",
         "drug",
         "ATC C02",
@@ -267,6 +267,15 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Thrombectomy",
     ),
     (rf"{_W}prazole\b|proton pump", "proton pump inhibitor", "drug", "INN -prazole"),
+    (rf"{_W}prost\b|{_W}prostene\b", "prostaglandin analogue", "drug", "INN -prost"),
+    (
+        rf"{_W}zolamide\b|carbonic anhydrase inhibitor",
+        "carbonic anhydrase inhibitor",
+        "drug",
+        "INN -zolamide",
+    ),
+    (rf"{_W}sudil\b|rho kinase", "Rho kinase inhibitor", "drug", "INN -sudil"),
+    (rf"brimonidine|apraclonidine|{_W}onidine\b", "alpha-2 agonist", "drug", "INN -onidine"),
     (rf"{_W}setron\b", "5-HT3 antagonist", "drug", "INN -setron"),
     (rf"{_W}triptan\b", "triptan", "drug", "INN -triptan"),
     (
@@ -428,7 +437,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Dietary Supplements",
     ),
     (
-        r"ketogenic|mediterranean diet|\bdiet\b|dietary (?:intervention|advice|pattern)|caloric restriction|fasting|"
+        r"ketogenic|mediterranean diet|\bdiet\b|dietary (?:intervention|advice|pattern)|caloric restriction|intermittent fasting|time-restricted eating|"
         r"low[- ]carb|meal",
         "diet",
         "diet",

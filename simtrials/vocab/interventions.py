@@ -37,20 +37,28 @@ __all__ = [
     "intervention_classes",
     "intervention_match",
     "trial_interventions",
+    "tested_interventions",
+    "intervention_names",
+    "title_classes",
     "GENERIC_CLASSES",
+    "UNINFORMATIVE_CLASSES",
     "CLASS_MATCH",
     "KIND_MATCH",
 ]
 
-#: Classes too broad to mean "the same kind of intervention" on their own.
+#: Classes too broad to mean "the same kind of intervention" on their own (a shared one
+#: counts in part), and those that say nothing about what a trial studies (none at all:
+#: a blood draw or an MRI is how it measures, not what it tests).
+UNINFORMATIVE_CLASSES = frozenset({"sampling / assessment", "imaging / physiological measurement"})
 GENERIC_CLASSES = frozenset(
     {
+        *UNINFORMATIVE_CLASSES,
+        "cytotoxic chemotherapy",
+        "corticosteroid",
         "surgery",
         "monoclonal antibody",
         "stem / other cell therapy",
         "dietary supplement",
-        "sampling / assessment",
-        "imaging / physiological measurement",
         "education / support / care programme",
         "digital / telehealth tool",
         "blood product",
@@ -138,6 +146,34 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def tested_interventions(trial: Mapping | pd.Series) -> list[InterventionItem]:
+    """The items that say what a trial tests: :func:`trial_interventions` without those whose
+    only classes are measurements (a blood draw, an MRI, a questionnaire): how a trial
+    measures is not what it tests. A diagnostic trial's tracer or device stays."""
+    return [
+        it
+        for it in trial_interventions(trial)
+        if not it.classes or not set(it.classes) <= UNINFORMATIVE_CLASSES
+    ]
+
+
+def intervention_names(trial: Mapping | pd.Series) -> list[str]:
+    """The distinct names of a trial's tested interventions and its other names (the items of
+    the set-valued ``interventions`` field, one vector each)."""
+    items = tested_interventions(trial)
+    names = [it.name for it in items]
+    if items:
+        names += _listed(trial.get("intervention_other_names"))
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        key = name.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(name.strip())
+    return out
+
+
 def trial_interventions(trial: Mapping | pd.Series) -> list[InterventionItem]:
     """The trial's interventions as items (placebo, sham and usual-care arms left out).
 
@@ -174,16 +210,20 @@ def _best(classes: Sequence[str]) -> str:
 
 
 def title_classes(trial: Mapping | pd.Series) -> tuple[str, ...]:
-    """Specific classes named in the trial's titles ("… the Menin Inhibitor SNDX-5613 …")."""
+    """Classes named in the trial's titles ("… the Menin Inhibitor SNDX-5613 …"), leaving out
+    diagnostic and procedure classes (a title's "assessment" or "surgery" is rarely the
+    intervention)."""
     text = " ".join(_text(trial.get(c)) for c in ("title", "official_title"))
     return tuple(
-        c for c in classify(text) if c not in GENERIC_CLASSES and class_kind(c) in _TITLE_KINDS
+        c
+        for c in classify(text)
+        if c not in UNINFORMATIVE_CLASSES and class_kind(c) in _TITLE_KINDS
     )
 
 
 def intervention_classes(trial: Mapping | pd.Series) -> tuple[set[str], set[str]]:
     """``(classes, kinds)`` of a trial: its items' classes and title classes, and their kinds."""
-    items = trial_interventions(trial)
+    items = tested_interventions(trial)
     classes = {c for it in items for c in it.classes} | set(title_classes(trial))
     kinds = {it.kind for it in items if it.kind} | {class_kind(c) for c in classes}
     return classes, kinds
@@ -212,7 +252,7 @@ def intervention_match(
     specific = sorted(c for c in both if c not in GENERIC_CLASSES)
     if specific:
         return KindMatch(CLASS_MATCH, f"both {specific[0]}", specific[0])
-    broad = sorted(both)
+    broad = sorted(both - UNINFORMATIVE_CLASSES)
     if broad:
         return KindMatch(KIND_MATCH, f"both {broad[0]} (different specifics)", broad[0])
     kinds = sorted((ka & kb) & SPECIFIC_KINDS)

@@ -1,0 +1,38 @@
+"""The bundled judgements: every pool, its labels, and no pair judged twice."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import simtrials as st
+from simtrials.datasets import data_dir
+
+
+def test_all_pools_are_the_union_of_the_files_with_their_pool_labels():
+    every = st.datasets.load_relevance()
+    rerank = st.datasets.load_relevance(pools="rerank")
+    retrieval = st.datasets.load_relevance(pools="retrieval")
+    assert len(every) == len(rerank) + len(retrieval)
+    assert set(rerank["pool"]) == {"rerank"}
+    assert not retrieval["pool"].isin(["rerank"]).any()
+    assert not every.duplicated(["query", "candidate"]).any()
+    # every file on disk is read, row for row
+    files = sorted(data_dir().joinpath("eval").glob("relevance-dev*.tsv"))
+    assert sum(len(pd.read_csv(f, sep="\t")) for f in files) == len(every)
+    # the retrieval pools judge the same 42 dev queries
+    assert set(retrieval["query"]) == set(rerank["query"])
+    assert set(every["grade"]) == {0, 1, 2}
+
+
+def test_the_added_pairs_name_their_pool_and_keep_the_columns():
+    added = pd.read_csv(data_dir() / "eval" / "relevance-dev-added.tsv", sep="\t")
+    assert list(added.columns) == ["query", "candidate", "grade", "reason", "pool"]
+    assert added["pool"].str.startswith("retrieval-").all()
+    assert added["reason"].str.len().gt(0).all()
+
+
+@pytest.mark.parametrize("bad", [{"split": "test"}, {"pools": "everything"}])
+def test_unknown_split_or_pools_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="split|pools"):
+        st.datasets.load_relevance(**bad)
