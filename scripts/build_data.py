@@ -129,7 +129,15 @@ def pick_best(all_records: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_corpus(corpus: pd.DataFrame, path: Path) -> None:
-    corpus.to_parquet(path, compression="zstd", compression_level=19, index=False)
+    # one row group with big pages: zstd sees more text at once (about 7% smaller)
+    corpus.to_parquet(
+        path,
+        compression="zstd",
+        compression_level=19,
+        index=False,
+        row_group_size=max(len(corpus), 1),
+        data_page_size=8 * 2**20,
+    )
     print(f"wrote {path}: {len(corpus)} trials, {path.stat().st_size:,} bytes", file=sys.stderr)
 
 

@@ -292,13 +292,73 @@ def test_month_only_dates_become_first_of_month(studies):
             assert (ts.year, ts.month, ts.day) == (int(text[:4]), int(text[5:]), 1)
 
 
-def test_load_trials_counts_match_sources_md():
-    df = st.datasets.load_trials()
+def _sources_md() -> tuple[dict, dict]:
+    """data/SOURCES.md's file table: {raw file: row} and the totals row."""
     text = (st.datasets.data_dir() / "SOURCES.md").read_text(encoding="utf-8")
-    total = re.search(r"\| \*\*total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|", text)
-    assert total and int(total.group(2)) == len(df)
-    kept = dict(re.findall(r"^\| (raw/[^|]+?) \| \d+ \| (\d+) \|$", text, flags=re.M))
-    assert df["source"].value_counts().to_dict() == {k: int(v) for k, v in kept.items() if int(v)}
+    row = re.compile(
+        r"^\| (raw/[^|]+?) \| (json|xml|csv) \| `([0-9a-f]{64})` \| (\d+) \| (\d+|-) \| (\d+) \|$",
+        flags=re.M,
+    )
+    files = {
+        m[0]: {"format": m[1], "sha256": m[2], "records": int(m[3]),
+               "small": None if m[4] == "-" else int(m[4]), "full": int(m[5])}
+        for m in row.findall(text)
+    }  # fmt: skip
+    total = re.search(
+        r"\| \*\*total\*\* \| \| \| \*\*(\d+)\*\* \(\d+ in small files\) \| \*\*(\d+)\*\* \| "
+        r"\*\*(\d+)\*\* \|",
+        text,
+    )
+    assert total, "no totals row in SOURCES.md"
+    return files, {"records": int(total[1]), "small": int(total[2]), "full": int(total[3])}
+
+
+def test_load_trials_counts_match_sources_md():
+    files, total = _sources_md()
+    df = st.datasets.load_trials()
+    assert total["small"] == len(df) == 8769  # the trials the relevance pairs were judged over
+    kept = {f: row["small"] for f, row in files.items() if row["small"]}
+    assert df["source"].value_counts().to_dict() == kept
+    assert sum(row["records"] for row in files.values()) == total["records"]
+    assert sum(1 for row in files.values() if row["small"] is not None) == 28
+
+
+def test_full_corpus_counts_match_sources_md():
+    files, total = _sources_md()
+    full = st.datasets.load_trials(corpus="full")
+    assert len(full) == total["full"] > 25000
+    assert full["nct_id"].is_unique and full["nct_id"].is_monotonic_increasing
+    kept = {f: row["full"] for f, row in files.items() if row["full"]}
+    assert full["source"].value_counts().to_dict() == kept
+    assert list(full.columns) == list(schema.COLUMN_NAMES)
+    assert full.dtypes.astype(str).to_dict() == schema.dtypes()
+    small = st.datasets.load_trials()
+    assert set(small["nct_id"]) <= set(full["nct_id"])
+    # every format is in it, the classic XML and the legacy exports included
+    formats = {files[s]["format"] for s in full["source"].unique()}
+    assert formats == {"json", "xml", "csv"}
+    assert full["source"].str.contains("SearchResults.csv").any()
+
+
+@needs_shared
+def test_sources_md_sha256_and_record_counts_are_those_of_the_raw_files():
+    import hashlib
+
+    files, _ = _sources_md()
+    on_disk = sorted(
+        str(p.relative_to(SHARED_RAW.parent)) for p in SHARED_RAW.rglob("*") if p.is_file()
+    )
+    assert sorted(files) == on_disk  # every raw file is listed, none skipped
+    for rel, row in files.items():
+        assert hashlib.sha256((SHARED_RAW.parent / rel).read_bytes()).hexdigest() == row["sha256"]
+    small = st.datasets.data_dir() / "trials.parquet"
+    text = (st.datasets.data_dir() / "SOURCES.md").read_text(encoding="utf-8")
+    assert hashlib.sha256(small.read_bytes()).hexdigest() in text
+
+
+def test_load_trials_of_an_unknown_corpus_is_a_clear_error():
+    with pytest.raises(ValueError, match="'small' or 'full'"):
+        st.datasets.load_trials(corpus="medium")
 
 
 def test_load_relevance_reads_the_judged_pairs():

@@ -50,8 +50,8 @@ def check_limit(max_member_bytes: object) -> int:
 
 def _refuse(source: str, limit: int, size: str) -> TrialFormatError:
     return TrialFormatError(
-        f"refused: inflates to {size} bytes, past the limit of {limit:,} bytes for one study or "
-        "export (a zip bomb?); pass a larger max_member_bytes= to read it",
+        f"refused: {size}, past the limit of {limit:,} bytes for one study or export (a zip "
+        "bomb?); pass a larger max_member_bytes= to read it",
         source=source,
     )
 
@@ -72,7 +72,7 @@ def read_bounded(stream: BinaryIO, limit: int, source: str) -> bytes:
         buf += chunk
         if len(buf) > limit:
             del buf
-            raise _refuse(source, limit, f"more than {limit:,}")
+            raise _refuse(source, limit, f"inflates to more than {limit:,} bytes")
 
 
 def gunzip(stream: BinaryIO, limit: int, source: str) -> bytes:
@@ -106,7 +106,7 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, source: 
         truncated or corrupt data, unsupported compression or encryption).
     """
     if info.file_size > limit:
-        raise _refuse(source, limit, f"{info.file_size:,} (declared)")
+        raise _refuse(source, limit, f"declares {info.file_size:,} bytes inflated")
     try:
         with zf.open(info) as fh:
             return read_bounded(fh, limit, source)
