@@ -295,3 +295,14 @@ def test_entity_expansion_and_external_entities_are_refused_quickly(doc, members
     with pytest.raises(TrialFormatError, match="refused") as info:
         read_ctgov(data)
     assert info.value.source == "<bytes>!NCT0000xxxx/NCT00000001.xml"
+
+
+@pytest.mark.parametrize(
+    "page", [b"<!DOCTYPE html><html><body>503 Service Unavailable</body></html>", b"<html><p>"]
+)
+def test_an_html_page_is_named_as_such_not_parsed_as_a_study(page, tmp_path):
+    path = tmp_path / "ctg-studies.json"  # a saved error page under a data file's name
+    path.write_bytes(page)
+    with pytest.raises(TrialFormatError, match="an HTML page") as info:
+        read_ctgov(path)
+    assert info.value.source == str(path)

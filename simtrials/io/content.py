@@ -14,6 +14,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .. import schema
 from ..errors import TrialFormatError
@@ -44,6 +45,7 @@ Records = list[dict]
 
 _GZIP, _ZIP, _PARQUET = b"\x1f\x8b", b"PK\x03\x04", b"PAR1"
 _EMPTY_ZIP = b"PK\x05\x06"  # a zip with no members is only its end record
+_HTML = re.compile(rb"^(\xef\xbb\xbf)?\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I | re.S)
 PROGRESS_MIN = 200  # archives and folders with at least this many files show a progress bar
 
 
@@ -157,6 +159,12 @@ def from_bytes(data: bytes, name: str, ctx: Context) -> Records | pd.DataFrame:
             raise TrialFormatError(f"broken parquet file ({exc})", source=name) from None
         return schema.validate(frame, source=name)
     if looks_like_xml(data[:512]):
+        if _HTML.match(data[:512]):
+            raise TrialFormatError(
+                "an HTML page (a saved web page or an error page?), not ClinicalTrials.gov "
+                "JSON, XML or CSV",
+                source=name,
+            )
         return [parse_clinical_study(data, source=name, position=0)]
     text = _decode(data, name)
     head = text.lstrip()[:1]
