@@ -192,17 +192,8 @@ def _parse_row(
     trial2vec: bool,
     dayfirst: dict[str, bool],
 ) -> dict:
-    def cell(field: str) -> str:
-        col = cols.get(field)
-        if col is None:
-            return ""
-        value = row[col]
-        text = "" if value is None else str(value).strip()
-        if field == "phases" and text.upper() in ("NA", "N/A"):
-            return text  # "not applicable", the phase code NA
-        return "" if codes.is_missing_marker(text) else text
-
-    nct = cell("nct_id")
+    r = _Row(row, cols, pos, source, list_sep, trial2vec)
+    nct = r.cell("nct_id")
     if not nct:
         raise TrialFormatError(
             "the record has no NCT ID", source=source, position=pos, field=cols["nct_id"]
@@ -214,13 +205,49 @@ def _parse_row(
             position=pos,
             field=cols["nct_id"],
         )
-
-    def fail(field: str, exc: Exception) -> TrialFormatError:
-        return TrialFormatError(
-            str(exc), source=source, position=pos, nct_id=nct, field=cols.get(field, field)
-        )
-
+    r.nct_id = nct
     rec: dict[str, Any] = {"nct_id": nct, "source": source}
+    _texts(r, rec)
+    _interventions(r, rec)
+    _design(r, rec)
+    _dates(r, rec, dayfirst)
+    _ages_and_locations(r, rec)
+    return rec
+
+
+class _Row:
+    """One CSV row: its cells by schema field, missing markers read as "", typed errors."""
+
+    def __init__(self, row, cols, pos, source, list_sep: str, trial2vec: bool) -> None:
+        self.row, self.cols, self.pos, self.source = row, cols, pos, source
+        self.list_sep, self.trial2vec = list_sep, trial2vec
+        self.nct_id: str | None = None
+
+    def cell(self, field: str) -> str:
+        col = self.cols.get(field)
+        if col is None:
+            return ""
+        value = self.row[col]
+        text = "" if value is None else str(value).strip()
+        if field == "phases" and text.upper() in ("NA", "N/A"):
+            return text  # "not applicable", the phase code NA
+        return "" if codes.is_missing_marker(text) else text
+
+    def parsed(self, field: str, parser, *args, **kwargs) -> Any:
+        """``parser(cell, …)``; its ValueError as a TrialFormatError naming the column."""
+        try:
+            return parser(self.cell(field), *args, **kwargs)
+        except ValueError as exc:
+            raise TrialFormatError(
+                str(exc),
+                source=self.source,
+                position=self.pos,
+                nct_id=self.nct_id,
+                field=self.cols.get(field, field),
+            ) from None
+
+
+def _texts(r: _Row, rec: dict[str, Any]) -> None:
     for field in (
         "title",
         "official_title",
@@ -230,20 +257,22 @@ def _parse_row(
         "sponsor",
         "why_stopped",
     ):
-        rec[field] = cell(field) or None
-    criteria = cell("eligibility_criteria")
-    rec["eligibility_criteria"] = (criteria.replace("~", "\n") if trial2vec else criteria) or None
-    rec["conditions"] = _split(cell("conditions"), list_sep)
-    rec["keywords"] = _split(cell("keywords"), list_sep)
-    rec["condition_mesh"] = _split(cell("condition_mesh"), "|")
-    rec["collaborators"] = _split(cell("collaborators"), "|")
-    rec["primary_outcomes"] = _split(cell("primary_outcomes"), "|")
-    rec["secondary_outcomes"] = _split(cell("secondary_outcomes"), "|")
-    _sponsors(rec, cell)
+        rec[field] = r.cell(field) or None
+    criteria = r.cell("eligibility_criteria")
+    rec["eligibility_criteria"] = (criteria.replace("~", "\n") if r.trial2vec else criteria) or None
+    rec["conditions"] = _split(r.cell("conditions"), r.list_sep)
+    rec["keywords"] = _split(r.cell("keywords"), r.list_sep)
+    rec["condition_mesh"] = _split(r.cell("condition_mesh"), "|")
+    rec["collaborators"] = _split(r.cell("collaborators"), "|")
+    rec["primary_outcomes"] = _split(r.cell("primary_outcomes"), "|")
+    rec["secondary_outcomes"] = _split(r.cell("secondary_outcomes"), "|")
+    _sponsors(rec, r.cell)
 
+
+def _interventions(r: _Row, rec: dict[str, Any]) -> None:
     names, types = [], []
-    for item in _split(cell("interventions"), list_sep):
-        itype, name = values.split_intervention(item) if not trial2vec else (None, item)
+    for item in _split(r.cell("interventions"), r.list_sep):
+        itype, name = values.split_intervention(item) if not r.trial2vec else (None, item)
         if name:
             names.append(name)
             types.append(itype or "")
@@ -251,60 +280,54 @@ def _parse_row(
     rec["intervention_types"] = types if any(types) else []
     rec["intervention_descriptions"] = []
 
-    try:
-        rec["phases"] = values.parse_phases(cell("phases"))
-    except ValueError as exc:
-        raise fail("phases", exc) from None
-    rec["study_type"] = codes.study_type_code(cell("study_type"))
-    rec["overall_status"] = values.parse_status(cell("overall_status"))
-    rec.update(values.parse_design(cell("study_design")))
 
-    enrollment = cell("enrollment")
-    if enrollment:
-        try:
-            count = float(enrollment)
-        except ValueError:
-            count = math.nan
-        if not (math.isfinite(count) and 0 <= count < 2**63):
-            raise fail(
-                "enrollment", ValueError(f"expected a whole number >= 0, got {enrollment!r}")
-            )
-        rec["enrollment"] = int(count)
-    dates = {}
-    for field in _DATE_FIELDS:
-        try:
-            dates[field] = values.parse_date(cell(field), dayfirst=dayfirst.get(field, False))
-        except ValueError as exc:
-            raise fail(field, exc) from None
+def _enrollment(text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        count = float(text)
+    except ValueError:
+        count = math.nan
+    if not (math.isfinite(count) and 0 <= count < 2**63):
+        raise ValueError(f"expected a whole number >= 0, got {text!r}")
+    return int(count)
+
+
+def _design(r: _Row, rec: dict[str, Any]) -> None:
+    rec["phases"] = r.parsed("phases", values.parse_phases)
+    rec["study_type"] = codes.study_type_code(r.cell("study_type"))
+    rec["overall_status"] = values.parse_status(r.cell("overall_status"))
+    rec.update(values.parse_design(r.cell("study_design")))
+    count = r.parsed("enrollment", _enrollment)
+    if count is not None:
+        rec["enrollment"] = count
+
+
+def _dates(r: _Row, rec: dict[str, Any], dayfirst: dict[str, bool]) -> None:
+    dates = {
+        field: r.parsed(field, values.parse_date, dayfirst=dayfirst.get(field, False))
+        for field in _DATE_FIELDS
+    }
     rec.update({k: v for k, v in dates.items() if k != "results_first_posted"})
-    for field, parser in (
-        ("enrollment_type", codes.parse_enrollment_type),
-        ("has_results", codes.parse_has_results),
-    ):
-        try:
-            rec[field] = parser(cell(field))
-        except ValueError as exc:
-            raise fail(field, exc) from None
-    if "has_results" not in cols and dates["results_first_posted"] is not None:
+    rec["enrollment_type"] = r.parsed("enrollment_type", codes.parse_enrollment_type)
+    rec["has_results"] = r.parsed("has_results", codes.parse_has_results)
+    if "has_results" not in r.cols and dates["results_first_posted"] is not None:
         rec["has_results"] = True  # results are posted on that date
 
-    rec["sex"] = values.parse_code(cell("sex"))
-    try:
-        ages, rec["minimum_age_years"], rec["maximum_age_years"] = codes.parse_age_cell(
-            cell("std_ages")
-        )
-    except ValueError as exc:
-        raise fail("std_ages", exc) from None
-    rec["std_ages"] = ages
+
+def _ages_and_locations(r: _Row, rec: dict[str, Any]) -> None:
+    rec["sex"] = values.parse_code(r.cell("sex"))
+    rec["std_ages"], rec["minimum_age_years"], rec["maximum_age_years"] = r.parsed(
+        "std_ages", codes.parse_age_cell
+    )
     countries: list[str] = []
-    locations = _split(cell("locations"), "|")
+    locations = _split(r.cell("locations"), "|")
     for loc in locations:
         country = _country(loc)
         if country and country not in countries:
             countries.append(country)
     rec["countries"] = countries
     rec["location_count"] = len(locations) or None
-    return rec
 
 
 def _sponsors(rec: dict[str, Any], cell) -> None:

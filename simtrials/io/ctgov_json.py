@@ -140,9 +140,14 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
             f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
         )
     r.nct_id = nct
-    p = "protocolSection."
-
     rec: dict[str, Any] = {"nct_id": nct, "source": source}
+    for part in (_texts, _interventions, _design, _dates_and_sponsors, _eligibility, _locations):
+        part(r, "protocolSection.", rec)
+    return rec
+
+
+def _texts(r: _Reader, p: str, rec: dict[str, Any]) -> None:
+    """Titles, summaries, conditions, keywords and MeSH terms."""
     rec["title"] = r.text(p + "identificationModule.briefTitle")
     rec["official_title"] = r.text(p + "identificationModule.officialTitle")
     rec["acronym"] = r.text(p + "identificationModule.acronym")
@@ -161,6 +166,9 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         if isinstance(m.get("term"), str)
     ]
 
+
+def _interventions(r: _Reader, p: str, rec: dict[str, Any]) -> None:
+    """Interventions and arm groups, as parallel lists."""
     names, types, descs, others = [], [], [], []
     path = p + "armsInterventionsModule.interventions"
     for i, iv in enumerate(r.objects(path)):
@@ -183,6 +191,9 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         rec["arm_group_descriptions"],
     ) = _arm_groups(r, p + "armsInterventionsModule.armGroups")
 
+
+def _design(r: _Reader, p: str, rec: dict[str, Any]) -> None:
+    """Phases, type, status, results, design and enrollment."""
     rec["phases"] = r.parsed(
         p + "designModule.phases", values.parse_phases, r.text_list(p + "designModule.phases")
     )
@@ -204,6 +215,9 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     path = p + "designModule.enrollmentInfo.type"
     rec["enrollment_type"] = r.parsed(path, codes.parse_enrollment_type, r.text(path))
 
+
+def _dates_and_sponsors(r: _Reader, p: str, rec: dict[str, Any]) -> None:
+    """Dates (the last update falls back to its submit date) and sponsors."""
     for col, field in (
         ("start_date", "statusModule.startDateStruct.date"),
         ("primary_completion_date", "statusModule.primaryCompletionDateStruct.date"),
@@ -224,6 +238,10 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
         for c in r.objects(p + "sponsorCollaboratorsModule.collaborators")
         if isinstance(c.get("name"), str)
     ]
+
+
+def _eligibility(r: _Reader, p: str, rec: dict[str, Any]) -> None:
+    """Sex, ages, healthy volunteers, criteria and outcome measures."""
     rec["sex"] = values.parse_code(r.text(p + "eligibilityModule.sex"))
     rec["std_ages"] = r.text_list(p + "eligibilityModule.stdAges")
     for col, field in (("minimum_age_years", "minimumAge"), ("maximum_age_years", "maximumAge")):
@@ -233,6 +251,10 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     rec["eligibility_criteria"] = r.text(p + "eligibilityModule.eligibilityCriteria")
     rec["primary_outcomes"] = _outcomes(r, p + "outcomesModule.primaryOutcomes")
     rec["secondary_outcomes"] = _outcomes(r, p + "outcomesModule.secondaryOutcomes")
+
+
+def _locations(r: _Reader, p: str, rec: dict[str, Any]) -> None:
+    """Countries (distinct, in order) and the number of sites."""
     countries: list[str] = []
     n_locations = 0
     path = p + "contactsLocationsModule.locations"
@@ -245,7 +267,6 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
             countries.append(c)
     rec["countries"] = countries
     rec["location_count"] = n_locations or None
-    return rec
 
 
 def _outcomes(r: _Reader, path: str) -> list[str]:
