@@ -392,11 +392,11 @@ def sources_md(records, small, full, files, shared, out, samples) -> str:
         "## eval/",
         "",
         "Copied unchanged from `../shared/data/eval/` (graded relevance judgements of real trial",
-        "pairs, dev split):",
+        "pairs, dev split; other files in `eval/` are added there by hand, see its README):",
         "",
     ]
-    for path in sorted((out / "eval").iterdir()):
-        lines.append(f"- `eval/{path.name}`: sha256 `{sha256(path)}`")
+    for path in sorted((shared / "eval").iterdir()):
+        lines.append(f"- `eval/{path.name}`: sha256 `{sha256(out / 'eval' / path.name)}`")
     lines += [
         "",
         "## samples/",
