@@ -1,25 +1,32 @@
-"""Relevance benchmark: simtrials against the baselines on the judged dev pairs.
+"""Relevance benchmark: simtrials against the baselines on the judged dev pairs, in both protocols.
 
 Builds the default :class:`~simtrials.TrialIndex` and the baselines of
 :mod:`simtrials.baselines` (TF-IDF, BM25, dense-concat, random) over the same records (the
-whole bundled corpus), evaluates them with :func:`simtrials.compare` in re-rank mode (the
-protocol of ``data/eval``) and in retrieve mode, prints the tables and writes
+whole bundled corpus) and evaluates them
+
+- in re-rank mode (the protocol of ``data/eval``: each query's judged pool of
+  ``relevance-dev.tsv``): nDCG@5, nDCG@10, P@1 grade 2 (over all queries, and over the
+  queries that have a grade-2 candidate), MAP;
+- in retrieve mode (the top 10 of the whole corpus, against every judgement:
+  ``load_relevance()``): nDCG@10, P@10 (grade >= 1), P@5 grade 2, P@1 grade 2 over the
+  queries with a grade-2 judgement, and judged@10 (unjudged hits count as not relevant);
+
+each with 95% bootstrap CIs and the paired difference ``simtrials - system``, and writes
 ``benchmarks/results/eval_<name>.json``.
 
-``--sweep`` instead varies the engine's defaults one knob at a time (fields, conditions cap,
-lexical weight, embedder pooling), evaluates each setting in re-rank mode with a paired
-bootstrap against the default, prints the table and writes
-``benchmarks/results/eval_sweep.json``. It reports; it does not pick a default.
+``--sweep-relatedness`` evaluates, on one index, each share of the condition/intervention
+part (the one knob of :mod:`simtrials.search.relatedness`) and the focus presets in both
+protocols, with a leave-queries-out estimate of choosing the share on the dev split
+(``eval_sweep_relatedness.json``). ``--sweep`` varies the text score's settings one knob at a
+time in re-rank mode (``eval_sweep.json``). They report; they do not pick a default.
 
 Embeddings come from the persistent cache ``<repo>/.cache/simtrials`` (a full default build
-takes seconds once it is filled; the first run encodes the corpus, ~10 minutes on 2 cores).
-The first ``--sweep`` also encodes titles and summaries (~5-8 minutes on 2 shared cores) and,
-for the mean-pooling row, the ~1,300 whole texts longer than one window (~4-7 minutes, kept
-in ``<cache>/pooling-mean``); later runs take about 2 minutes.
+takes about a minute once it is filled; the first run encodes the corpus, ~10 minutes on 2
+cores).
 
-    python benchmarks/eval_relevance.py                 # comparison, eval_default.json
-    python benchmarks/eval_relevance.py --sweep         # defaults sweep, eval_sweep.json
-    python benchmarks/eval_relevance.py --sweep --no-mean-pooling   # skip the re-encode
+    python benchmarks/eval_relevance.py                        # comparison, eval_default.json
+    python benchmarks/eval_relevance.py --sweep-relatedness    # the share, both protocols
+    python benchmarks/eval_relevance.py --sweep --no-mean-pooling
 """
 
 from __future__ import annotations
@@ -55,15 +62,43 @@ from common import git_info  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 K = (1, 3, 5, 10)
-# The columns of the printed tables: metric -> header.
+# The columns of the printed tables: metric -> header. "p@1_g2h" is P@1 (grade 2) over the
+# queries that have a grade-2 candidate (p@1_g2 counts the others as 0).
 SHOWN = {
     "ndcg@5": "nDCG@5",
     "ndcg@10": "nDCG@10",
     "p@1_g2": "P@1 g2",
+    "p@1_g2h": "P@1 g2 (q. with a g2)",
     "p@1": "P@1",
     "map": "MAP",
     "mrr": "MRR",
 }
+# Per protocol: which judgements, and which metrics the tables show.
+PROTOCOLS = {
+    "rerank": {"pools": "rerank", "shown": ["ndcg@5", "ndcg@10", "p@1_g2", "p@1_g2h", "map"]},
+    "retrieve": {"pools": "all", "shown": ["ndcg@10", "p@10", "p@5_g2", "p@1_g2h", "judged@10"]},
+}
+SHOWN.update({"p@10": "P@10", "p@5_g2": "P@5 g2", "judged@10": "judged@10"})
+
+
+def with_grade2_precision(per_query: pd.DataFrame, qrels: pd.DataFrame) -> pd.DataFrame:
+    """Add ``p@1_g2h``: P@1 (grade 2) where the query has a grade-2 candidate, NaN elsewhere."""
+    has2 = qrels.groupby("query")["grade"].max() == 2
+    out = per_query.copy()
+    queries = out.index.get_level_values("query")
+    out["p@1_g2h"] = np.where(has2.reindex(queries).to_numpy(), out["p@1_g2"], np.nan)
+    return out
+
+
+def mean_table(per_query: pd.DataFrame, metrics: list[str], n_boot: int, seed: int) -> dict:
+    """Metric -> (mean, ci_low, ci_high), NaN rows left out metric by metric."""
+    out = {}
+    for m in metrics:
+        vals = per_query[m].to_numpy(dtype=float)
+        vals = vals[~np.isnan(vals)]
+        low, high = bootstrap_ci(vals.reshape(-1, 1), n_boot=n_boot, seed=seed)
+        out[m] = (float(vals.mean()), float(low[0]), float(high[0]))
+    return out
 
 
 # ---------------------------------------------------------------------- helpers
@@ -150,28 +185,49 @@ def build_systems(trials: pd.DataFrame, embedder: st.Embedder) -> tuple[dict, di
     return systems, times
 
 
-def print_comparison(table: pd.DataFrame, reference: str, title: str) -> str:
-    """Print (and return) the means with CIs, and ``reference - system`` with its paired CI."""
-    metrics = [m for m in SHOWN if m in table.columns.get_level_values("metric")]
-    rows = []
-    for system, row in table.iterrows():
-        rows.append(
-            [str(system)]
-            + [_fmt(row[(m, "value")], row[(m, "ci_low")], row[(m, "ci_high")]) for m in metrics]
-        )
-    text = f"\n{title}: mean over {table.attrs['n_queries']} queries [95% bootstrap CI]\n"
+def protocol_per_query(systems: dict, mode: str) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Per-query metrics of every system in one protocol (its own judgements), and those."""
+    qrels = st.datasets.load_relevance(pools=PROTOCOLS[mode]["pools"])
+    out = {}
+    for name, system in systems.items():
+        pq = st.evaluate(system, qrels, mode=mode, k=K, per_query=True)
+        out[name] = with_grade2_precision(pq, qrels)
+    return out, qrels
+
+
+def comparison_rows(
+    per_query: dict[str, pd.DataFrame], metrics: list[str], reference: str, n_boot: int, seed: int
+) -> tuple[dict, dict]:
+    """Means with CIs per system, and ``reference - system`` paired differences with CIs."""
+    means = {n: mean_table(pq, metrics, n_boot, seed) for n, pq in per_query.items()}
+    ref = per_query[reference]
+    diffs = {}
+    for name, pq in per_query.items():
+        if name == reference:
+            continue
+        diffs[name] = {}
+        for m in metrics:
+            d = (ref[m] - pq[m]).to_numpy(dtype=float)
+            d = d[~np.isnan(d)]
+            low, high = bootstrap_ci(d.reshape(-1, 1), n_boot=n_boot, seed=seed)
+            diffs[name][m] = (float(d.mean()), float(low[0]), float(high[0]))
+    return means, diffs
+
+
+def print_protocol(
+    mode: str, means: dict, diffs: dict, metrics: list[str], n: int, ref: str
+) -> str:
+    rows = [[name] + [_fmt(*vals[m]) for m in metrics] for name, vals in means.items()]
+    text = f"\n{mode}: mean over {n} queries [95% bootstrap CI]\n"
     text += _markdown(rows, ["system"] + [SHOWN[m] for m in metrics])
     rows = []
-    for system, row in table.iterrows():
-        if system == reference:
-            continue
-        cells = []
-        for m in metrics:
-            # compare() gives system - reference; show reference - system (the gain of simtrials)
-            d, lo, hi = -row[(m, "diff")], -row[(m, "diff_high")], -row[(m, "diff_low")]
-            cells.append(_fmt(d, lo, hi, signed=True) + (" *" if row[(m, "excludes_zero")] else ""))
-        rows.append([f"{reference} − {system}"] + cells)
-    text += f"\n\nPaired difference ({title}), * = the 95% CI excludes 0\n"
+    for name, vals in diffs.items():
+        cells = [
+            _fmt(*vals[m], signed=True) + (" *" if vals[m][1] > 0 or vals[m][2] < 0 else "")
+            for m in metrics
+        ]
+        rows.append([f"{ref} − {name}"] + cells)
+    text += f"\n\nPaired difference ({mode}), * = the 95% CI excludes 0\n"
     text += _markdown(rows, ["difference"] + [SHOWN[m] for m in metrics])
     print(text, flush=True)
     return text
@@ -193,35 +249,140 @@ def run_comparison(args: argparse.Namespace) -> None:
             "bootstrap": {"n_boot": args.n_boot, "seed": args.seed, "level": 0.95},
             "build_seconds": build_times,
             "reference": "simtrials",
-            "diff": "system - reference (printed tables show reference - system)",
+            "diff": "reference - system, paired over the same queries",
             "modes": {},
         }
     )
     modes = ["rerank"] + ([] if args.no_retrieve else ["retrieve"])
     for mode in modes:
         t = time.perf_counter()
-        kwargs = dict(mode=mode, k=K, reference="simtrials", n_boot=args.n_boot, seed=args.seed)
-        table = st.compare(systems, qrels, **kwargs)
-        per_query = st.compare(systems, qrels, per_query=True, **kwargs)
-        seconds = time.perf_counter() - t
-        print_comparison(table, "simtrials", f"{mode} mode")
-        if mode == "retrieve":
-            judged = table.xs("value", axis=1, level="stat")[[f"judged@{k}" for k in (5, 10)]]
-            print("\nShare of the top k that were judged (retrieve mode):")
-            print(judged.round(3).to_string())
+        per_query, judged = protocol_per_query(systems, mode)
+        metrics = PROTOCOLS[mode]["shown"]
+        means, diffs = comparison_rows(per_query, metrics, "simtrials", args.n_boot, args.seed)
+        n = len(per_query["simtrials"])
+        print_protocol(mode, means, diffs, metrics, n, "simtrials")
         payload["modes"][mode] = {
-            "seconds": round(seconds, 1),
-            "n_queries": table.attrs["n_queries"],
-            "systems": _table_json(table),
+            "seconds": round(time.perf_counter() - t, 1),
+            "judgements": {"pools": PROTOCOLS[mode]["pools"], "pairs": len(judged)},
+            "n_queries": n,
+            "means": means,
+            "diffs": diffs,
             "per_query": {
-                s: per_query.loc[s, list(SHOWN)].round(6).to_dict(orient="index")
-                for s in per_query.index.get_level_values("system").unique()
+                name: pq[[m for m in pq.columns if m in SHOWN or m in metrics]]
+                .round(6)
+                .to_dict(orient="index")
+                for name, pq in per_query.items()
             },
         }
     payload["total_seconds"] = round(time.perf_counter() - t0, 1)
     path = RESULTS / f"eval_{args.name}.json"
     _write_json(path, payload)
     print(f"\nwrote {path.relative_to(REPO)} ({payload['total_seconds']} s)")
+
+
+# ---------------------------------------------------------------------- relatedness sweep
+
+
+class Weighted:
+    """The index queried with fixed score weights (``TrialIndex.similar(weights=...)``)."""
+
+    def __init__(self, index: Any, weights: dict[str, float]) -> None:
+        self.index, self.weights = index, weights
+
+    def __contains__(self, nct_id: object) -> bool:
+        return nct_id in self.index
+
+    def similar(self, q: str, k: int | None = None, *, candidates: Any = None) -> pd.DataFrame:
+        return self.index.similar(q, k=k, candidates=candidates, weights=self.weights)
+
+
+def relatedness_settings() -> dict[str, dict[str, float]]:
+    """The one knob: the share of the rubric part (0 = the text score alone), and the presets."""
+    from simtrials.search.relatedness import FOCUS, _preset
+
+    out = {"text only": {"text": 1.0}}
+    for share in (0.05, 0.1, 0.15, 0.2, 0.3, 0.5):
+        out[f"share {share:g}"] = _preset(1.0, 1.0, 3.0, share)
+    out["focus=condition"] = FOCUS["condition"]
+    out["focus=intervention"] = FOCUS["intervention"]
+    return out
+
+
+def run_relatedness_sweep(args: argparse.Namespace) -> None:
+    """Both protocols for each setting of the share, on one index; and a leave-queries-out
+    estimate of what choosing the share on the dev split is worth on unseen queries."""
+    from simtrials.search.relatedness import RELATEDNESS_WEIGHT
+
+    t0 = time.perf_counter()
+    trials = st.datasets.load_trials()
+    embedder = st.Embedder(cache_dir=args.cache_dir)
+    index = st.TrialIndex.build(trials, embedder=embedder, show_progress=False)
+    settings = relatedness_settings()
+    systems = {name: Weighted(index, w) for name, w in settings.items()}
+    results: dict[str, Any] = {}
+    table = {}
+    for mode in ("rerank", "retrieve"):
+        per_query, _ = protocol_per_query(systems, mode)
+        metrics = PROTOCOLS[mode]["shown"]
+        results[mode] = {n: pq.round(6).to_dict(orient="index") for n, pq in per_query.items()}
+        table[mode] = {
+            n: mean_table(pq, metrics, args.n_boot, args.seed) for n, pq in per_query.items()
+        }
+    key = {"rerank": "ndcg@5", "retrieve": "ndcg@10"}
+    rows = []
+    for name in settings:
+        rows.append(
+            [name] + [f"{table[m][name][x][0]:.3f}" for m in table for x in PROTOCOLS[m]["shown"]]
+        )
+    header = ["setting"] + [f"{m}: {SHOWN[x]}" for m in table for x in PROTOCOLS[m]["shown"]]
+    print("\nRelatedness sweep (one index, weights at query time)")
+    print(_markdown(rows, header))
+    # leave-queries-out: choose the share on 5/6 of the queries, score the other 1/6
+    shares = [n for n in settings if n.startswith("share") or n == "text only"]
+    queries = sorted(next(iter(results["rerank"].values())))
+    rng = np.random.default_rng(args.seed)
+    folds = np.array_split(rng.permutation(queries), 6)
+    held: dict[str, list[float]] = {"rerank": [], "retrieve": []}
+    chosen = []
+    for fold in folds:
+        test = set(fold)
+
+        def objective(name: str, qs: set[str]) -> float:
+            return float(
+                np.mean(
+                    [
+                        np.mean([results[m][name][q][key[m]] for q in queries if q in qs])
+                        for m in key
+                    ]
+                )
+            )
+
+        train = set(queries) - test
+        best = max(shares, key=lambda n: objective(n, train))
+        chosen.append(best)
+        for m in key:
+            held[m] += [results[m][best][q][key[m]] for q in queries if q in test]
+    default = f"share {RELATEDNESS_WEIGHT:g}"
+    cv = {m: float(np.mean(v)) for m, v in held.items()}
+    insample = {m: table[m][default][key[m]][0] for m in key}
+    print(
+        f"\nLeave-queries-out (6 folds): shares chosen {chosen}; held-out rerank nDCG@5 "
+        f"{cv['rerank']:.3f}, retrieve nDCG@10 {cv['retrieve']:.3f} (in-sample at the default "
+        f"{default}: {insample['rerank']:.3f}, {insample['retrieve']:.3f})"
+    )
+    payload = {
+        "name": "sweep-relatedness",
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "git": git_info(),
+        "settings": settings,
+        "means": table,
+        "per_query": results,
+        "leave_queries_out": {"folds": 6, "chosen": chosen, "held_out": cv, "in_sample": insample},
+        "total_seconds": round(time.perf_counter() - t0, 1),
+    }
+    path = RESULTS / "eval_sweep_relatedness.json"
+    _write_json(path, payload)
+    print(f"wrote {path.relative_to(REPO)} ({payload['total_seconds']} s)")
 
 
 # ---------------------------------------------------------------------- sweep
@@ -289,7 +450,7 @@ def sweep_settings() -> list[dict]:
 def run_sweep(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     trials = st.datasets.load_trials()
-    qrels = st.datasets.load_relevance()
+    qrels = st.datasets.load_relevance(pools="rerank")
     first = st.Embedder(cache_dir=args.cache_dir)
     mean = None
     settings = sweep_settings()
@@ -398,6 +559,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", default="default", help="results file: eval_<name>.json")
     parser.add_argument("--sweep", action="store_true", help="sweep the engine's defaults")
+    parser.add_argument(
+        "--sweep-relatedness",
+        action="store_true",
+        help="sweep the share of the condition/intervention part, with a leave-queries-out estimate",
+    )
     parser.add_argument("--no-retrieve", action="store_true", help="re-rank mode only")
     parser.add_argument(
         "--no-mean-pooling",
@@ -411,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     pd.set_option("display.width", 200)
-    if args.sweep:
+    if args.sweep_relatedness:
+        run_relatedness_sweep(args)
+    elif args.sweep:
         run_sweep(args)
     else:
         run_comparison(args)

@@ -46,9 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     print("\nWhy the top hits are related:")
     for nct in hits["nct_id"][:3]:
         print(index.explain(args.query, nct), "\n")
-    print('Free-text search: "umbilical cord mesenchymal stem cells for acute ischemic stroke"')
-    found = index.search("umbilical cord mesenchymal stem cells for acute ischemic stroke", k=5)
-    print(found[["rank", "nct_id", "title", "score"]].to_string(index=False))
+    shown = ["rank", "nct_id", "title", "score", "condition_match", "intervention_match"]
+    print("The same query with focus='intervention' (the same kind of intervention first):")
+    focused = index.similar(args.query, k=args.k, focus="intervention")
+    with pd.option_context("display.width", 220, "display.max_colwidth", 50):
+        print(focused[shown].to_string(index=False))
+    text = "umbilical cord mesenchymal stem cells for acute ischemic stroke"
+    print(f'\nFree-text search: "{text}"')
+    found = index.search(text, k=5)
+    with pd.option_context("display.width", 220, "display.max_colwidth", 50):
+        print(found[shown].to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from .vocab.abbreviations import expand_common
+from .vocab.interventions import intervention_names
+
 __all__ = [
     "FIELDS",
     "DEFAULT_FIELDS",
@@ -30,8 +33,10 @@ __all__ = [
     "whole_text",
     "find_abbreviations",
     "expand_abbreviations",
+    "expand_shorthand",
     "condition_items",
     "condition_set",
+    "intervention_set",
     "intervention_items",
     "SET_FIELDS",
     "GENERIC_INTERVENTIONS",
@@ -147,8 +152,15 @@ def condition_set(trial: pd.Series | dict) -> list[str]:
     return _distinct([*trial.get("conditions", []), *trial.get("condition_mesh", [])])
 
 
+def intervention_set(trial: pd.Series | dict) -> list[str]:
+    """The items of the set-valued ``interventions`` field: the names of the interventions a
+    trial tests (placebo, usual care and measurement-only arms such as a blood draw left out)
+    and its other names (see :func:`simtrials.vocab.intervention_names`)."""
+    return intervention_names(trial)
+
+
 # Fields whose similarity is the best match between two sets of items, each with its own vector.
-SET_FIELDS = {"conditions": condition_set}
+SET_FIELDS = {"conditions": condition_set, "interventions": intervention_set}
 
 
 def intervention_items(trial: pd.Series | dict, *, drop_generic: bool = True) -> list[str]:
@@ -210,7 +222,17 @@ def field_text(
 ) -> str:
     """The text of one field of one trial ('' when the trial has nothing for it)."""
     text = _raw_field(trial, field)
-    return expand_abbreviations(text, abbreviations) if abbreviations else text
+    return expand_shorthand(text, abbreviations or {})
+
+
+def expand_shorthand(text: str, abbreviations: dict[str, str]) -> str:
+    """Expand the abbreviations a record defines, then the common clinical shorthand it uses
+    without defining (:func:`simtrials.vocab.expand_common`)."""
+    if not text:
+        return text
+    if abbreviations:
+        text = expand_abbreviations(text, abbreviations)
+    return expand_common(text, abbreviations)
 
 
 def whole_text(trial: pd.Series | dict, *, expand: bool = True) -> str:
@@ -232,7 +254,7 @@ def whole_text(trial: pd.Series | dict, *, expand: bool = True) -> str:
     summary = _raw_field(trial, "summary")
     if summary:
         text = f"{text}. {summary}" if text else summary
-    return expand_abbreviations(text, find_abbreviations(text)) if expand else text
+    return expand_shorthand(text, find_abbreviations(text)) if expand else text
 
 
 def field_texts(trials: pd.DataFrame, fields: Iterable[str]) -> dict[str, list[str]]:

@@ -5,11 +5,10 @@ The facade over the stages a query passes through once, each in its own module::
     build:  trials --read_ctgov--> table --index.encode--> vectors per field
             --index.store.TrialStore--> FAISS per field, condition sets, TF-IDF, the table
     query:  query --search.query--> Query --search.candidates--> rows
-            --search.similarity + search.score--> Parts (scored once)
+            --search.similarity + score + relatedness--> Parts (scored once)
             --search.hits--> ranked Hits with reasons (--search.explain--> Explanation)
 
-See :mod:`simtrials.search.score` for how the score is made, :mod:`simtrials.defaults` for
-every default.
+How a score is made: :mod:`simtrials.search.relatedness`; defaults: :mod:`simtrials.defaults`.
 """
 
 from __future__ import annotations
@@ -24,13 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import persist
-from .defaults import (
-    CHUNK_SIZE,
-    DEFAULT_LEXICAL_WEIGHT,
-    EF_SEARCH,
-    EXACT_THRESHOLD,
-    NPROBE,
-)
+from .defaults import CHUNK_SIZE, DEFAULT_LEXICAL_WEIGHT, EF_SEARCH, EXACT_THRESHOLD, NPROBE
 from .embed import Embedder
 from .errors import DuplicateTrialError, TrialNotFoundError
 from .index import saved
@@ -41,6 +34,7 @@ from .io import read_ctgov
 from .represent import whole_text
 from .search import candidates, explain, hits, similarity
 from .search.query import Query, from_text, id_list, is_nct_id, query_point, require_known, resolve
+from .search.relatedness import resolve_weights
 from .search.results import Hits
 from .search.settings import Scoring
 
@@ -48,16 +42,8 @@ __all__ = ["TrialIndex", "DEFAULT_LEXICAL_WEIGHT"]
 
 
 class TrialIndex:
-    """An index of clinical trials for related-trial search.
-
-    Build one with :meth:`build` (or :meth:`load` a saved one); the constructor does no work.
-
-    Examples
-    --------
-    >>> index = TrialIndex.build(st.datasets.load_trials())
-    >>> index.similar("NCT03735277", k=10)
-    >>> index.search("umbilical cord mesenchymal stem cells for ischemic stroke")
-    """
+    """An index of clinical trials for related-trial search: :meth:`build` one (or :meth:`load`
+    a saved one; the constructor does no work), then ``index.similar("NCT03735277", k=10)``."""
 
     #: Below this many allowed trials, every one is scored exactly even with an ANN index.
     exact_threshold: int = EXACT_THRESHOLD
@@ -277,11 +263,10 @@ class TrialIndex:
     def describe(self) -> dict[str, Any]:
         """What the index holds: size, model, scoring settings, index type, exactness
         (without loading the model when the index was loaded from disk)."""
+        e = self.embedder
         model = self._saved.get("model") or {
-            "name": self.embedder.name,
-            "dimension": self.embedder.dimension,
-            "fingerprint": self.embedder.fingerprint,
-        }
+            "name": e.name, "dimension": e.dimension, "fingerprint": e.fingerprint
+        }  # fmt: skip
         return {
             "path": self._saved.get("path"),
             "trials": len(self),
@@ -322,6 +307,8 @@ class TrialIndex:
         *,
         where: Mapping[str, Any] | None = None,
         candidates: Sequence[str] | None = None,
+        focus: str | None = None,
+        weights: Mapping[str, float] | None = None,
     ) -> Hits:
         """The trials most similar to ``query``, best first.
 
@@ -340,17 +327,24 @@ class TrialIndex:
             (see :mod:`simtrials.search.filters`).
         candidates
             Rank only these NCT IDs (a shortlist).
+        focus, weights
+            What must match (:mod:`simtrials.search.relatedness`, no rebuild): ``"both"``
+            (default: the same condition AND the same kind of intervention first),
+            ``"condition"`` or ``"intervention"``; or explicit ``weights`` of the parts
+            ``text``, ``condition``, ``intervention`` and ``both``.
 
         Returns
         -------
         Hits
-            A DataFrame: ``rank, nct_id, title, score`` (fused, in [0, 1]), ``score_<field>``
-            per field (NaN where either trial lacks it), ``score_lexical``,
-            ``shared_conditions``, ``shared_interventions`` and the hit's ``phases,
-            overall_status, study_type, start_date, conditions, interventions``.
+            A DataFrame (columns: :data:`simtrials.search.results.HIT_COLUMNS`): ``rank,
+            nct_id, title, score`` (in [0, 1]), ``condition_match``/``intervention_match``
+            (which part matched, in words), the score's parts, ``shared_conditions``,
+            ``shared_interventions`` and the hit's phases, status, type, start, conditions
+            and interventions.
         """
+        parts = resolve_weights(focus, weights)
         with self._lock:
-            return self._rank(self.query(query), k, where, candidates)
+            return self._rank(self.query(query), k, where, candidates, parts)
 
     def search(
         self,
@@ -359,41 +353,48 @@ class TrialIndex:
         *,
         where: Mapping[str, Any] | None = None,
         candidates: Sequence[str] | None = None,
+        focus: str | None = None,
+        weights: Mapping[str, float] | None = None,
     ) -> Hits:
         """The trials that best match a free text (a few lines about a trial), best first.
 
         The text is compared with every field of each trial, and lexically with its whole
-        text. Same ``k``, ``where`` and ``candidates`` as :meth:`similar`.
+        text; its phrases naming an intervention kind ("SGLT2 inhibitor") are matched with
+        the trials' interventions, the rest with their conditions. Arguments as in
+        :meth:`similar`.
         """
+        parts = resolve_weights(focus, weights)
         with self._lock:
-            return self._rank(self.text_query(text), k, where, candidates)
+            return self._rank(self.text_query(text), k, where, candidates, parts)
 
-    def explain(self, query: Any, nct_id: str) -> explain.Explanation:
-        """Why the indexed trial ``nct_id`` is similar to ``query``.
-
-        Returns an :class:`~simtrials.search.explain.Explanation`: the fused score, the cosine
-        of each field, the lexical score, the conditions and interventions the two trials
-        share, and the terms that weigh most in their lexical similarity.
-        """
+    def explain(
+        self,
+        query: Any,
+        nct_id: str,
+        *,
+        focus: str | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> explain.Explanation:
+        """Why the indexed trial ``nct_id`` is similar to ``query`` (``focus``/``weights`` as in
+        :meth:`similar`): an :class:`~simtrials.search.explain.Explanation` with the score,
+        which part matched (in words), each field's cosine, the lexical score, the shared
+        conditions, interventions and weightiest terms."""
+        weights = resolve_weights(focus, weights)
         with self._lock:
             text = isinstance(query, str) and not is_nct_id(query)
             q = self.text_query(query) if text else self.query(query)
             if nct_id not in self._store.row:
                 raise TrialNotFoundError(nct_id)
-            rows = np.array([self._store.row[nct_id]])
-            parts = similarity.score_rows(self._store, q, rows, self.scoring)
-            hit = hits.assemble(self._store, q, rows, parts).iloc[0]
-            cand = self._store.table.iloc[rows[0]]
-            lexical = self._store.lexical
-            terms = lexical.shared_terms(q.lexical, lexical.query_vector(whole_text(cand)))
-            return explain.explanation(q.label, hit, list(self.scoring.fields), terms)
+            return hits.explain_row(self._store, q, self._store.row[nct_id], self.scoring, weights)
 
-    def _rank(self, q: Query, k: int | None, where: Any, shortlist: Any) -> Hits:
+    def _rank(
+        self, q: Query, k: int | None, where: Any, shortlist: Any, weights: Mapping[str, float]
+    ) -> Hits:
         rows, k = candidates.select(
             self._store, q, k, where, shortlist, exact=self.exact,
             exact_threshold=self.exact_threshold, weights=self.scoring.fields,
         )  # fmt: skip
-        parts = similarity.score_rows(self._store, q, rows, self.scoring)
+        parts = similarity.score_rows(self._store, q, rows, self.scoring, weights)
         order = hits.top(parts, self._store.nct[rows], k)
         return hits.assemble(self._store, q, rows[order], parts.take(order))
 

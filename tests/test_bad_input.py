@@ -303,7 +303,7 @@ def test_missing_empty_or_blank_values_everywhere_read_as_missing(studies, chang
         warnings.simplefilter("error")
         df = read_ctgov(blanked)
     assert df["nct_id"].tolist() == [s[P[:-1]]["identificationModule"]["nctId"] for s in studies]
-    kept = {"nct_id", "source", "enrollment", "healthy_volunteers"}
+    kept = {"nct_id", "source", "enrollment", "healthy_volunteers", "has_results"}
     for col in schema.COLUMN_NAMES:
         if col not in kept:
             assert df[col].map(is_missing).all(), col

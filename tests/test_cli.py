@@ -147,7 +147,9 @@ def test_similar_prints_a_ranked_table(work):
     proc = run("similar", work["index"], STROKE_CELL, "-k", "5")
     lines = proc.stdout.splitlines()
     assert lines[0] == f"5 trials similar to {STROKE_CELL} (of {len(work['ids'])} indexed)"
-    assert lines[1].split()[:4] == ["rank", "nct_id", "score", "all"]
+    assert lines[1].split()[:7] == [
+        "rank", "nct_id", "score", "condition", "intervention", "text", "why",
+    ]  # fmt: skip
     assert len(lines) == 2 + 5
     assert lines[2].split()[:2] == ["1", NEIGHBOUR]
 

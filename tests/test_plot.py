@@ -147,7 +147,8 @@ def test_field_scores_draws_one_bar_per_hit_and_score_column(index):
     ax = plot.field_scores(hits)
     render(ax)
     columns = plot.score_columns(hits)
-    assert columns[-1] == "score_lexical" and len(columns) == len(index.fields) + 1
+    assert columns[:2] == ["score_condition", "score_intervention"]
+    assert columns[-1] == "score_lexical" and len(columns) == len(index.fields) + 3
     assert len(bars(ax)) == len(columns)
     for container, col in zip(bars(ax), columns):
         heights = [p.get_height() for p in container.patches]

@@ -99,7 +99,9 @@ def test_scores_once_then_hits_in_rank_order_with_ties_by_nct_id():
     table = hits.assemble(store, q, rows[order], parts.take(order))
     assert table["nct_id"].tolist() == ["NCT00000000", "NCT00000001", "NCT00000002"]
     assert table["rank"].tolist() == [1, 2, 3] and table.query == "q"
-    assert list(table.columns[:5]) == ["rank", "nct_id", "title", "score", "score_all"]
+    assert list(table.columns[:5]) == ["rank", "nct_id", "title", "score", "condition_match"]
+    # no condition or intervention items here: the score is the text score, scaled
+    assert (table["score"] <= table["score_text"]).all()
 
 
 def test_hnsw_removal_tombstones_but_other_faiss_errors_propagate():
@@ -132,5 +134,7 @@ def test_hits_have_the_columns_hit_columns_names_in_its_order():
     table = hits.assemble(store, q, rows, parts)
     named = [c for c in table.columns if not c.startswith("score_")]
     assert named == list(HIT_COLUMNS)
-    assert [c for c in table.columns if c.startswith("score_")] == ["score_all", "score_lexical"]
+    assert [c for c in table.columns if c.startswith("score_")] == [
+        "score_condition", "score_intervention", "score_text", "score_all", "score_lexical",
+    ]  # fmt: skip
     assert table["shared_conditions"].tolist() == [["Stroke"]] * 4

@@ -83,16 +83,25 @@ def text_table(columns: dict[str, list[str]], right: set[str]) -> str:
 
 
 def hits_table(hits: Any) -> str:
-    """A compact text table of hits for the terminal: scores, phase, status, start, title."""
+    """A compact text table of hits for the terminal: the score and its parts, why (which
+    part matched), phase, status, start, title (every column: ``--format csv|json``)."""
     import pandas as pd
 
     if len(hits) == 0:
         return "(no trials match)"
     cols: dict[str, list[str]] = {"rank": [str(r) for r in hits["rank"]]}
     cols["nct_id"] = list(hits["nct_id"])
-    scores = [c for c in hits.columns if c == "score" or c.startswith("score_")]
+    shown = ("score", "score_condition", "score_intervention", "score_text")
+    scores = [c for c in shown if c in hits.columns] or [
+        c for c in hits.columns if c == "score" or c.startswith("score_")
+    ]
     for col in scores:
         cols[col.removeprefix("score_")] = ["" if pd.isna(v) else f"{v:.3f}" for v in hits[col]]
+    if "condition_match" in hits.columns:
+        cols["why"] = [
+            short(f"{c}; {i}", 60)
+            for c, i in zip(hits["condition_match"], hits["intervention_match"], strict=True)
+        ]
     cols["phases"] = [short(v, 20) for v in hits["phases"]]
     cols["status"] = [short(v, 23) for v in hits["overall_status"]]
     cols["start"] = [

@@ -8,6 +8,7 @@ import sys
 from .output import emit_frame, hits_table, plain, write_json
 from .values import (
     UsageError,
+    focus_option,
     format_option,
     index_dir_argument,
     load_index,
@@ -59,6 +60,7 @@ def add_explain_arguments(p: argparse.ArgumentParser) -> None:
     index_dir_argument(p)
     p.add_argument("query", metavar="QUERY", help="an NCT ID, a JSON study file, or a free text")
     p.add_argument("nct_id", metavar="NCT_ID", help="the indexed trial to explain")
+    focus_option(p)
     format_option(p, ("text", "json"))
 
 
@@ -66,7 +68,7 @@ def run_similar(args: argparse.Namespace) -> int:
     where = parse_where(args.where)
     query = query_arg(args.query, allow_text=False)
     index = load_index(args.index_dir)
-    hits = index.similar(query, k=args.k, where=where or None)
+    hits = index.similar(query, k=args.k, where=where or None, focus=args.focus)
     head = f"{len(hits)} trials similar to {hits.query} (of {len(index):,} indexed)\n"
     emit_frame(hits, args.format, lambda: head + hits_table(hits))
     return 0
@@ -77,7 +79,7 @@ def run_search(args: argparse.Namespace) -> int:
     if not args.text.strip():
         raise UsageError("the search text is empty")
     index = load_index(args.index_dir)
-    hits = index.search(args.text, k=args.k, where=where or None)
+    hits = index.search(args.text, k=args.k, where=where or None, focus=args.focus)
     head = f"{len(hits)} trials matching {hits.query} (of {len(index):,} indexed)\n"
     emit_frame(hits, args.format, lambda: head + hits_table(hits))
     return 0
@@ -90,7 +92,7 @@ def run_explain(args: argparse.Namespace) -> int:
     nct = args.nct_id.strip().upper()
     if not is_nct_id(nct):
         raise UsageError(f"{args.nct_id!r} is not an NCT ID (NCT followed by 8 digits)")
-    explanation = load_index(args.index_dir).explain(query, nct)
+    explanation = load_index(args.index_dir).explain(query, nct, focus=args.focus)
     if args.format != "json":
         sys.stdout.write(repr(explanation) + "\n")
         return 0
@@ -100,6 +102,11 @@ def run_explain(args: argparse.Namespace) -> int:
             "nct_id": explanation.nct_id,
             "title": explanation.title,
             "score": plain(explanation.score),
+            "condition_match": explanation.condition_match,
+            "intervention_match": explanation.intervention_match,
+            "condition": plain(explanation.condition),
+            "intervention": plain(explanation.intervention),
+            "text": plain(explanation.text),
             "field_scores": {f: plain(v) for f, v in explanation.field_scores.items()},
             "lexical": plain(explanation.lexical),
             "shared_conditions": list(explanation.shared_conditions),

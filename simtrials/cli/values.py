@@ -244,4 +244,18 @@ def query_options(p: argparse.ArgumentParser) -> None:
         help="filter, repeatable: phases=PHASE2,PHASE3 | overall_status=RECRUITING | "
         "'start_date>=2015-01-01' | start_date=2015-01-01..2020-12-31",
     )
+    focus_option(p)
     format_option(p)
+
+
+def focus_option(p: argparse.ArgumentParser) -> None:
+    """``--focus both|condition|intervention`` (see ``TrialIndex.similar``)."""
+    from ..search.relatedness import FOCUS
+
+    p.add_argument(
+        "--focus",
+        choices=tuple(FOCUS),
+        default=None,
+        help="what must match: both (default: the same condition AND the same kind of "
+        "intervention first), condition, or intervention",
+    )

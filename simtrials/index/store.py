@@ -21,6 +21,7 @@ from .. import persist, schema
 from ..errors import IndexFormatError
 from ..represent import SET_FIELDS
 from .itemsets import ItemSets
+from .kinds import KindIndex
 from .lexical import LexicalIndex
 from .vectors import FieldVectors, choose_factory
 
@@ -56,6 +57,7 @@ class TrialStore:
         self.vectors: dict[str, FieldVectors] = {}
         self.sets: dict[str, ItemSets] = {}
         self.lexical = LexicalIndex()
+        self.kinds = KindIndex()  # intervention classes and kinds, in row order
 
     # ----------------------------------------------------------------- reading
     def __len__(self) -> int:
@@ -139,6 +141,7 @@ class TrialStore:
         if self.factory is None:
             self.factory = choose_factory(len(table), self.spec)
         ids = np.arange(self.next_id, self.next_id + len(table), dtype=np.int64)
+        kind_rows = KindIndex.rows_of(table.to_dict("records"))  # before any change
         added: list[str] = []
         try:
             for f, enc in encoded.items():
@@ -158,6 +161,7 @@ class TrialStore:
             for f in added:
                 (self.sets[f] if f in self.sets else self.vectors[f]).remove(ids)
             raise
+        self.kinds.append(kind_rows)
         self.next_id += len(table)
         base = len(self.ids)
         self.ids = np.concatenate([self.ids, ids])
@@ -176,6 +180,7 @@ class TrialStore:
         for store in [*self.vectors.values(), *self.sets.values()]:
             store.remove(gone)
         self.lexical.remove_rows(keep)
+        self.kinds.keep(keep)
         self.ids = self.ids[keep]
         self._set_table(self.table[keep].reset_index(drop=True))
 
@@ -197,6 +202,9 @@ class TrialStore:
         for f, sets in self.sets.items():
             files.update(sets.files(f"set_{f}"))
         files.update(self.lexical.files("lexical"))
+        kind_arrays, kind_columns = self.kinds.to_arrays()
+        files["kinds.npz"] = persist.save_npz(kind_arrays)
+        files["kinds_columns.json"] = kind_columns.encode("utf-8")
         manifest = {
             "library": "simtrials",
             **settings,
@@ -225,6 +233,12 @@ class TrialStore:
             store._set_table(schema.validate(table, source=str(data / "trials.parquet")))
             store.ids = persist.load_npy(data / "ids.npy").astype(np.int64)
             for f in fields:
+                if f in SET_FIELDS and f"field_{f}.faiss" in listed:
+                    raise IndexFormatError(
+                        f"{path}: the field {f!r} was saved as one text per trial by an older "
+                        "simtrials; it is a set of items now: rebuild the index with "
+                        "TrialIndex.build (or `simtrials build`)"
+                    )
                 if f"set_{f}.npz" in listed:
                     store.sets[f] = ItemSets.load(data, f"set_{f}", dim)
                 elif f"field_{f}.faiss" in listed:
@@ -234,10 +248,18 @@ class TrialStore:
                         ef_search=index["ef_search"], nprobe=index["nprobe"],
                     )  # fmt: skip
             store.lexical = LexicalIndex.load(data, "lexical")
+            kinds = None
+            if "kinds.npz" in listed:
+                kinds = KindIndex.from_arrays(
+                    persist.load_npz(data / "kinds.npz"),
+                    (data / "kinds_columns.json").read_text(encoding="utf-8"),
+                )
+            # saved before the kinds were stored, or with another class table: rebuild them
+            store.kinds = kinds if kinds is not None else KindIndex.from_table(store.table)
             store.next_id = int(manifest["counts"]["next_id"])
         except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
             raise IndexFormatError(f"{path}: cannot read the saved index ({exc})") from None
         n = len(store.table)
-        if len(store.ids) != n or len(store.lexical) != n:
+        if len(store.ids) != n or len(store.lexical) != n or len(store.kinds) != n:
             raise IndexFormatError(f"{path}: the saved files disagree on the number of trials")
         return store

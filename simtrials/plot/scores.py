@@ -19,8 +19,11 @@ __all__ = ["score_columns", "field_scores", "similarity_matrix", "similarity_hea
 
 
 def score_columns(hits: pd.DataFrame) -> list[str]:
-    """The ``score_<field>`` columns of a hits table, then ``score_lexical``."""
-    cols = [c for c in hits.columns if c.startswith("score_") and c != "score_lexical"]
+    """The score parts of a hits table: ``score_condition`` and ``score_intervention`` (the
+    rubric's parts), the ``score_<field>`` columns, then ``score_lexical`` (``score_text``,
+    a mix of the fields and the lexical score, is left out)."""
+    skip = {"score_lexical", "score_text"}
+    cols = [c for c in hits.columns if c.startswith("score_") and c not in skip]
     if "score_lexical" in hits.columns:
         cols.append("score_lexical")
     return cols

@@ -99,11 +99,20 @@ class Explanation:
     shared_conditions: list[str] = field(default_factory=list)
     shared_interventions: list[str] = field(default_factory=list)
     shared_terms: list[str] = field(default_factory=list)
+    condition_match: str = ""
+    intervention_match: str = ""
+    condition: float = float("nan")
+    intervention: float = float("nan")
+    text: float = float("nan")
 
     def to_frame(self) -> pd.DataFrame:
-        """Per-part scores as a one-column DataFrame (``score``), fields then lexical then fused."""
+        """Per-part scores as a one-column DataFrame (``value``): fields, lexical, the text
+        score, the condition and intervention parts, then the final score."""
         rows = {f"score_{f}": v for f, v in self.field_scores.items()}
         rows["score_lexical"] = self.lexical
+        rows["score_text"] = self.text
+        rows["score_condition"] = self.condition
+        rows["score_intervention"] = self.intervention
         rows["score"] = self.score
         return pd.DataFrame({"value": rows})
 
@@ -113,7 +122,9 @@ class Explanation:
         )
         lines = [
             f"{self.nct_id} vs {self.query}: score {self.score:.3f}  ({self.title})",
-            f"  fields: {fields}, lexical={self.lexical:.2f}",
+            f"  condition: {self.condition_match} ({self.condition:.2f})",
+            f"  intervention: {self.intervention_match} ({self.intervention:.2f})",
+            f"  text: {self.text:.2f} from fields: {fields}, lexical={self.lexical:.2f}",
             f"  shared conditions: {', '.join(self.shared_conditions) or '(none)'}",
             f"  shared interventions: {', '.join(self.shared_interventions) or '(none)'}",
             f"  shared terms: {', '.join(self.shared_terms) or '(none)'}",
@@ -136,4 +147,9 @@ def explanation(
         shared_conditions=list(hit["shared_conditions"]),
         shared_interventions=list(hit["shared_interventions"]),
         shared_terms=shared_terms,
+        condition_match=str(hit.get("condition_match", "")),
+        intervention_match=str(hit.get("intervention_match", "")),
+        condition=float(hit.get("score_condition", float("nan"))),
+        intervention=float(hit.get("score_intervention", float("nan"))),
+        text=float(hit.get("score_text", float("nan"))),
     )

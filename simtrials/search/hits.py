@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import explain
+from . import explain, words
 from .query import Query
 from .results import RECORD_COLUMNS, Hits
 from .score import Parts
+from .settings import Scoring
 
 if TYPE_CHECKING:
     from ..index.store import TrialStore
 
-__all__ = ["top", "assemble", "REASON_COLUMNS"]
+__all__ = ["top", "assemble", "explain_row", "REASON_COLUMNS"]
 
 # The record columns the reasons and the display need (taking only these keeps queries fast).
 REASON_COLUMNS = (
@@ -53,13 +54,43 @@ def assemble(store: TrialStore, q: Query, rows: np.ndarray, parts: Parts) -> Hit
             "score": parts.score,
         }
     )
+    records = [{c: columns[c][i] for c in REASON_COLUMNS} for i in range(len(rows))]
+    shared_conditions, shared_interventions = reasons(q, records)
+    if parts.condition is not None:
+        out["condition_match"] = [
+            words.condition_words(c, shared)
+            for c, shared in zip(parts.condition, shared_conditions, strict=True)
+        ]
+        out["intervention_match"] = [
+            words.intervention_words(q.kinds, store.kinds.labels(r), i, k, shared)
+            for r, i, k, shared in zip(
+                rows, parts.intervention, parts.kind, shared_interventions, strict=True
+            )
+        ]
+        out["score_condition"] = parts.condition
+        out["score_intervention"] = parts.intervention
+        out["score_text"] = parts.text
     for f, sims in parts.per_field.items():
         out[f"score_{f}"] = sims
     out["score_lexical"] = parts.lexical
-    records = [{c: columns[c][i] for c in REASON_COLUMNS} for i in range(len(rows))]
-    out["shared_conditions"], out["shared_interventions"] = reasons(q, records)
+    out["shared_conditions"], out["shared_interventions"] = shared_conditions, shared_interventions
     for col in RECORD_COLUMNS:
         out[col] = columns[col]
     hits = Hits(out)
     hits.query = q.label
     return hits
+
+
+def explain_row(
+    store: TrialStore, q: Query, row: int, scoring: Scoring, weights: Mapping[str, float]
+) -> explain.Explanation:
+    """The :class:`~simtrials.search.explain.Explanation` of the trial at ``row`` for ``q``."""
+    from ..represent import whole_text
+    from .similarity import score_rows
+
+    rows = np.array([row])
+    hit = assemble(store, q, rows, score_rows(store, q, rows, scoring, weights)).iloc[0]
+    lexical = store.lexical
+    cand_vector = lexical.query_vector(whole_text(store.table.iloc[row]))
+    terms = lexical.shared_terms(q.lexical, cand_vector)
+    return explain.explanation(q.label, hit, list(scoring.fields), terms)

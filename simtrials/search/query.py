@@ -14,7 +14,7 @@ import contextlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,11 +26,14 @@ from ..io.ctgov_json import is_study, parse_study
 from ..represent import (
     SET_FIELDS,
     expand_abbreviations,
+    expand_shorthand,
     field_texts,
     find_abbreviations,
     whole_text,
 )
 from ..textfmt import clip
+from ..vocab import expand_common, intervention_classes
+from ..vocab.interventions import split_text, text_classes
 
 if TYPE_CHECKING:
     from ..index.store import TrialStore
@@ -79,6 +82,13 @@ class Query:
         Its TF-IDF vector in the index's vocabulary (a 1-row sparse matrix).
     text
         The text it was made of, abbreviations expanded (a free text only).
+    kinds
+        ``(classes, kinds)`` of its interventions (:func:`simtrials.vocab.intervention_classes`;
+        a free text: the classes it names).
+    condition_items, intervention_items
+        The vectors its conditions and its intervention names are compared with, one row per
+        item (a record: its ``conditions`` and ``interventions`` items; a free text: the text
+        without, and the spans of, the intervention words it names), or ``None``.
     """
 
     label: str
@@ -88,16 +98,40 @@ class Query:
     whole: np.ndarray | None = None
     lexical: Any = None
     text: str | None = None
+    kinds: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+    condition_items: np.ndarray | None = None
+    intervention_items: np.ndarray | None = None
 
 
 def from_text(text: str, store: TrialStore, encode: Encode) -> Query:
     """A free-text query: the text with its abbreviations expanded, as one vector."""
     if not isinstance(text, str) or not text.strip():
         raise QueryError("search() needs a non-empty text; to query by trial use similar()")
-    expanded = expand_abbreviations(text.strip(), find_abbreviations(text))
-    vec = encode([expanded])[0]
+    expanded = expand_common(expand_abbreviations(text.strip(), find_abbreviations(text)))
+    condition_text, named = split_text(expanded)
+    texts = [expanded] + ([condition_text] if condition_text else []) + named
+    vecs = encode(texts)
     lexical = store.lexical.query_vector(expanded)
-    return Query(repr(clip(text, 50)), None, None, {}, vec, lexical, expanded)
+    return Query(
+        repr(clip(text, 50)), None, None, {}, vecs[0], lexical, expanded,
+        kinds=_frozen(text_classes(expanded)),
+        condition_items=vecs[1:2] if condition_text else None,
+        intervention_items=vecs[1 + bool(condition_text):] if named else None,
+    )  # fmt: skip
+
+
+def _frozen(kinds: tuple) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(kinds[0]), frozenset(kinds[1])
+
+
+def _with_parts(q: Query) -> Query:
+    """A record query with its intervention kinds and the item vectors of its set fields."""
+    return replace(
+        q,
+        kinds=_frozen(intervention_classes(q.record)),
+        condition_items=q.vectors.get("conditions"),
+        intervention_items=q.vectors.get("interventions"),
+    )
 
 
 def resolve(query: Any, store: TrialStore, fields: Iterable[str], encode: Encode) -> Query:
@@ -144,7 +178,16 @@ def resolve(query: Any, store: TrialStore, fields: Iterable[str], encode: Encode
             pos += len(its)
     whole_vec = vectors["all"] if "all" in vectors else (vecs[-1] if whole else None)
     label = nct_id or "draft query"
-    return Query(label, nct_id, record, vectors, whole_vec, store.lexical.query_vector(whole))
+    q = Query(label, nct_id, record, vectors, whole_vec, store.lexical.query_vector(whole))
+    if "conditions" not in vectors and whole:
+        # a draft with no conditions listed: its conditions are what its title says
+        title = _title_text(record)
+        condition_text, _ = split_text(
+            expand_shorthand(title, find_abbreviations(whole)) if title else whole
+        )
+        if condition_text:
+            vectors["conditions"] = encode([condition_text])
+    return _with_parts(q)
 
 
 def query_point(q: Query, weights: Mapping[str, float], dim: int) -> np.ndarray:
@@ -177,7 +220,12 @@ def _stored(nct: str, store: TrialStore, fields: list[str], encode: Encode) -> Q
     if whole is None:
         text = whole_text(record)
         whole = encode([text])[0] if text else None
-    return Query(nct, nct, record, vectors, whole, store.lexical.row_vector(row))
+    return _with_parts(Query(nct, nct, record, vectors, whole, store.lexical.row_vector(row)))
+
+
+def _title_text(record: Mapping) -> str:
+    parts = [record.get(c) for c in ("title", "official_title")]
+    return ". ".join(str(p) for p in parts if isinstance(p, str) and p.strip())
 
 
 # ---------------------------------------------------------------------- records

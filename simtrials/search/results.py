@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from ..textfmt import short as _short
 
-__all__ = ["Hits", "HIT_COLUMNS", "RECORD_COLUMNS"]
+__all__ = ["Hits", "HIT_COLUMNS", "RECORD_COLUMNS", "REGISTRY_URL"]
+
+#: Where a trial's registry page lives (its NCT ID appended).
+REGISTRY_URL = "https://clinicaltrials.gov/study/"
 
 #: The columns a hit copies from the trial's record.
 RECORD_COLUMNS = (
@@ -23,7 +28,9 @@ HIT_COLUMNS = (
     "nct_id",
     "title",
     "score",
-    # score_<field> ..., score_lexical inserted here
+    "condition_match",
+    "intervention_match",
+    # score_condition, score_intervention, score_text, score_<field> ..., score_lexical here
     "shared_conditions",
     "shared_interventions",
     *RECORD_COLUMNS,
@@ -65,6 +72,8 @@ class Hits(pd.DataFrame):
                 view[col] = view[col].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
             elif col in ("shared_conditions", "shared_interventions", "phases"):
                 view[col] = view[col].map(lambda v: _short(v, 30 if scores else 28))
+            elif col in ("condition_match", "intervention_match"):
+                view[col] = view[col].map(lambda v: _short(v, 40 if scores else 36))
             elif col == "start_date":
                 view[col] = view[col].dt.strftime("%Y-%m").fillna("")
         return view.set_index("rank") if "rank" in view.columns else view
@@ -94,4 +103,15 @@ class Hits(pd.DataFrame):
             + (f" to {self.query}" if getattr(self, "query", None) else "")
             + "</p>"
         )
-        return head + self._compact().to_html(escape=True)
+        view = self._compact()
+        if "nct_id" in view.columns:  # each NCT ID links to its registry page
+            view["nct_id"] = [
+                f'<a href="{REGISTRY_URL}{n}" target="_blank">{html.escape(str(n))}</a>'
+                for n in view["nct_id"]
+            ]
+            escaped = view.drop(columns="nct_id").map(
+                lambda v: html.escape(v) if isinstance(v, str) else v
+            )
+            escaped.insert(0, "nct_id", view["nct_id"])
+            return head + escaped.to_html(escape=False)
+        return head + view.to_html(escape=True)

@@ -94,25 +94,49 @@ class Parts:
 
     ``per_field[f]`` is the similarity in field ``f`` (NaN where either trial lacks it, or
     the cross-field similarity where the two trials share no field), ``lexical`` the TF-IDF
-    cosine, ``semantic`` the capped weighted mean of the fields, ``score`` the fused score.
+    cosine, ``semantic`` the capped weighted mean of the fields, ``score`` the score. With
+    :meth:`with_relatedness`, ``text`` keeps the fused text score, ``condition`` and
+    ``intervention`` the rubric's parts and ``kind`` the class match
+    (:mod:`simtrials.search.relatedness`), and ``score`` is their mix.
     """
 
     per_field: dict[str, np.ndarray]
     lexical: np.ndarray
     semantic: np.ndarray
     score: np.ndarray
+    text: np.ndarray | None = None
+    condition: np.ndarray | None = None
+    intervention: np.ndarray | None = None
+    kind: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.score)
 
     def take(self, order: np.ndarray) -> Parts:
         """The parts of the candidates at positions ``order`` (in that order)."""
+
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[order]
+
         return Parts(
             {f: s[order] for f, s in self.per_field.items()},
             self.lexical[order],
             self.semantic[order],
             self.score[order],
+            pick(self.text),
+            pick(self.condition),
+            pick(self.intervention),
+            pick(self.kind),
         )
+
+    def with_relatedness(
+        self, condition: np.ndarray, intervention: np.ndarray, kind: np.ndarray, score: np.ndarray
+    ) -> Parts:
+        """These parts with the rubric's parts added and ``score`` as the final score."""
+        return Parts(
+            self.per_field, self.lexical, self.semantic, score, self.score, condition,
+            intervention, kind,
+        )  # fmt: skip
 
 
 def score(

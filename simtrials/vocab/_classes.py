@@ -57,14 +57,14 @@ SPECIFIC_KINDS = frozenset(
     }
 )
 
-_W = r"[a-z0-9\-]*"  # the rest of a word before an INN stem
+_W = r"\b[a-z0-9\-]*"  # a word up to an INN stem (from the word's start)
 
 # (pattern, class, kind, source). Order matters only inside one class.
 CLASSES: tuple[tuple[str, str, str, str], ...] = (
     # ---------------------------------------------------------------- cell therapy
     (
         r"mesenchymal|\bmscs?\b|stromal cells?|wharton'?s? jelly|\bhuc-?mscs?\b|\bbm-?mscs?\b|"
-        r"\bad-?mscs?\b|\bucmscs?\b|remestemcel|\w+temcel\b",
+        r"\bad-?mscs?\b|\bucmscs?\b|remestemcel|\b\w+temcel\b",
         "mesenchymal stromal cells",
         "cell therapy",
         "MeSH: Mesenchymal Stem Cell Transplantation; INN -temcel",
@@ -76,7 +76,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Cord Blood Stem Cell Transplantation",
     ),
     (
-        r"\bcar[- ]?t\b|\bcar[- ]t[- ]cells?|chimeric antigen receptor|\w+leucel\b|star-t\b|\btcr-t\b",
+        r"\bcar[- ]?t\b|\bcar[- ]t[- ]cells?|chimeric antigen receptor|\b\w+leucel\b|star-t\b|\btcr-t\b",
         "CAR-T / engineered T cells",
         "cell therapy",
         "MeSH: Receptors, Chimeric Antigen; INN -leucel",
@@ -131,8 +131,8 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
     ),
     # ---------------------------------------------------------------- gene therapy, vaccines
     (
-        r"gene therapy|gene transfer|\baav\d*\b|adeno-associated|lentivir|\w+gene \w+vec\b|\w+parvovec\b|"
-        r"\w+repvec\b|antisense|\w+rsen\b|sirna|\w+siran\b|crispr",
+        r"gene therapy|gene transfer|\baav\d*\b|adeno-associated|lentivir|\w+gene \b\w+vec\b|\b\w+parvovec\b|"
+        r"\b\w+repvec\b|antisense|\b\w+rsen\b|sirna|\b\w+siran\b|crispr",
         "gene or nucleic-acid therapy",
         "gene therapy",
         "INN -gene, -vec, -rsen, -siran; MeSH: Genetic Therapy",
@@ -155,12 +155,12 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "ATC N06DX (anti-amyloid monoclonal antibodies)",
     ),
     (
-        r"\w+mab\b|monoclonal antibod|bispecific|antibody[- ]drug conjugate",
+        r"\b\w+mab\b|monoclonal antibod|bispecific|antibody[- ]drug conjugate",
         "monoclonal antibody",
         "antibody",
         "INN -mab",
     ),
-    (r"\w+cept\b", "fusion protein", "antibody", "INN -cept (receptor fusion proteins)"),
+    (r"\b\w+cept\b", "fusion protein", "antibody", "INN -cept (receptor fusion proteins)"),
     # ---------------------------------------------------------------- small molecules by stem
     (rf"{_W}afil\b|\bpde-?5\b", "PDE5 inhibitor", "drug", "INN -afil"),
     (
@@ -563,7 +563,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Lithotripsy; Ureteroscopy",
     ),
     (
-        r"surgery|surgical|\w+ectomy\b|\w+otomy\b|\w+plasty\b|resection|transplantation|anastomosis|implantation",
+        r"surgery|surgical|\b\w+ectomy\b|\b\w+otomy\b|\b\w+plasty\b|resection|transplantation|anastomosis|implantation",
         "surgery",
         "procedure",
         "MeSH: Surgical Procedures, Operative",

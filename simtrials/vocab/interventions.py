@@ -40,6 +40,8 @@ __all__ = [
     "tested_interventions",
     "intervention_names",
     "title_classes",
+    "text_classes",
+    "split_text",
     "GENERIC_CLASSES",
     "UNINFORMATIVE_CLASSES",
     "CLASS_MATCH",
@@ -269,3 +271,44 @@ def intervention_match(
 def _kinds(kinds: set[str]) -> str:
     order = {k: i for i, k in enumerate(KINDS)}
     return "/".join(sorted(kinds, key=lambda k: order.get(k, 99))[:2])
+
+
+# Words that join the parts of a free text ("X for Y in Z"), and words about the design of
+# a study rather than its condition or intervention.
+_JOINERS = re.compile(
+    r"\s*(?:[,;:.()]|\b(?:for|in|with|of|versus|vs\.?|and|or|to|on|among|after|before|"
+    r"plus|compared|given|using|via|by|at)\b)\s*",
+    re.I,
+)
+_DESIGN = re.compile(
+    r"\b(?:a|an|the|phase|[0-4]|i{1,3}|iv|[1-4][ab]?|randomi[sz]ed|controlled|double|single|"
+    r"blind(?:ed)?|open[- ]label|placebo|multicent(?:er|re)|pilot|trial|study|studies|"
+    r"safety|efficacy|effect|effects|effectiveness|evaluation|evaluate|assess(?:ment)?|"
+    r"patients?|subjects?|participants?|adults?|people|treatment|therapy|intravenous(?:ly)?|"
+    r"administered|administration|dose|doses|clinical)\b",
+    re.I,
+)
+
+
+def text_classes(text: str) -> tuple[set[str], set[str]]:
+    """``(classes, kinds)`` a free text names (measurement classes left out)."""
+    classes = {c for c in classify(text) if c not in UNINFORMATIVE_CLASSES}
+    return classes, {class_kind(c) for c in classes}
+
+
+def split_text(text: str) -> tuple[str, list[str]]:
+    """A free text -> ``(condition text, intervention phrases)``.
+
+    The text is cut at joining words ("for", "in", "with", commas …); a phrase that names an
+    intervention class is an intervention phrase, the others (without design words such as
+    "phase 2", "randomized", "trial") make the condition text.
+
+    >>> split_text("umbilical cord mesenchymal stem cells for acute ischemic stroke")
+    ('acute ischemic stroke', ['umbilical cord mesenchymal stem cells'])
+    """
+    phrases = [p.strip() for p in _JOINERS.split(text or "") if p and p.strip()]
+    named, rest = [], []
+    for phrase in phrases:
+        (named if text_classes(phrase)[0] else rest).append(phrase)
+    condition = " ".join(_DESIGN.sub(" ", " ".join(rest)).split())
+    return condition, named
