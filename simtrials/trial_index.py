@@ -151,13 +151,8 @@ class TrialIndex:
 
     # ================================================================== changing
     def add(self, trials: Any, *, show_progress: bool = False) -> TrialIndex:
-        """Add trials that are not in the index yet.
-
-        Raises
-        ------
-        DuplicateTrialError
-            When some NCT IDs are already indexed (use :meth:`update`); nothing is added.
-        """
+        """Add trials that are not in the index yet; a :class:`DuplicateTrialError` (nothing
+        added) when some NCT IDs are indexed already (use :meth:`update`)."""
         table = read_ctgov(trials)  # validates a DataFrame and keeps one record per NCT ID
         with self._lock:
             dup = [n for n in table["nct_id"] if n in self._store.row]
@@ -170,13 +165,8 @@ class TrialIndex:
         return self
 
     def update(self, trials: Any, *, show_progress: bool = False) -> TrialIndex:
-        """Replace indexed trials with new versions of their records.
-
-        Raises
-        ------
-        TrialNotFoundError
-            When some NCT IDs are not indexed (use :meth:`add`); nothing is changed.
-        """
+        """Replace indexed trials with new versions of their records; a
+        :class:`TrialNotFoundError` (nothing changed) for NCT IDs not indexed (use :meth:`add`)."""
         table = read_ctgov(trials)
         with self._lock:
             require_known(table["nct_id"], self._store.row, "cannot update trials not in the index")
@@ -186,13 +176,8 @@ class TrialIndex:
         return self
 
     def remove(self, nct_ids: str | Iterable[str]) -> TrialIndex:
-        """Remove trials by NCT ID.
-
-        Raises
-        ------
-        TrialNotFoundError
-            When an NCT ID is not indexed; nothing is removed.
-        """
+        """Remove trials by NCT ID; a :class:`TrialNotFoundError` (nothing removed) for one
+        that is not indexed."""
         ids = id_list(nct_ids, "remove()")
         with self._lock:
             require_known(ids, self._store.row, "cannot remove trials not in the index")
@@ -386,6 +371,14 @@ class TrialIndex:
             if nct_id not in self._store.row:
                 raise TrialNotFoundError(nct_id)
             return hits.explain_row(self._store, q, self._store.row[nct_id], self.scoring, weights)
+
+    def landscape(self, query: Any, k: int = 50, *, where: Any = None, **options: Any):
+        """What the ``k`` trials most like ``query`` tell a designer (status and why they
+        stopped, enrollment, duration, endpoints, sponsors, countries, results): a
+        :class:`~simtrials.landscape.Landscape` (see :func:`simtrials.landscape.of_index`)."""
+        from .landscape import of_index
+
+        return of_index(self, query, k, where=where, **options)
 
     def _rank(
         self, q: Query, k: int | None, where: Any, shortlist: Any, weights: Mapping[str, float]

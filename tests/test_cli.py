@@ -503,3 +503,22 @@ def test_fetch_to_stdout_and_its_errors(server, tmp_path):
     )
     assert "400" in one_error_line(proc)
     assert not (tmp_path / "y.json").exists()
+
+
+def test_similar_with_focus_and_the_landscape_command(work, loaded, tmp_path):
+    proc = run("similar", work["index"], STROKE_CELL, "-k", "5", "--focus", "intervention",
+               "--format", "json")  # fmt: skip
+    hits = json.loads(proc.stdout)
+    expected = loaded.similar(STROKE_CELL, k=5, focus="intervention")
+    assert [h["nct_id"] for h in hits] == expected["nct_id"].tolist()
+    assert hits[0]["intervention_match"] == expected["intervention_match"].iloc[0]
+    bad = run("similar", work["index"], STROKE_CELL, "--focus", "drug", check=2)
+    assert "--focus" in bad.stderr
+    text = run("landscape", work["index"], STROKE_CELL, "-k", "20").stdout
+    assert text.startswith(f"Landscape of 20 trials related to {STROKE_CELL}")
+    out = tmp_path / "landscape.png"
+    proc = run("landscape", work["index"], STROKE_CELL, "-k", "20", "--format", "json",
+               "--plot", str(out))  # fmt: skip
+    tables = json.loads(proc.stdout)
+    assert tables["k"] == 20 and "status" in tables
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

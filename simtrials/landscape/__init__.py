@@ -13,18 +13,23 @@ how many of the k trials it is computed on, since registry fields are often miss
 - :mod:`.stats`: counting helpers (known values only).
 - :mod:`.text`: the text summary.
 - :mod:`.draw`: :func:`draw`, one matplotlib figure of small panels (needs the plot extra).
+- :mod:`.related`: :func:`of_index` (``TrialIndex.landscape``) and :func:`of_hits`
+  (``Hits.landscape``).
 """
 
 from __future__ import annotations
 
 from .draw import draw
 from .outcomes import group_outcomes, text_key
+from .related import of_hits, of_index
 from .result import Landscape
 from .stopped import STOP_KINDS, STOPPED_STATUSES, stop_kind
 from .summarize import FIELDS, summarize
 
 __all__ = [
     "summarize",
+    "of_index",
+    "of_hits",
     "Landscape",
     "draw",
     "stop_kind",

@@ -65,6 +65,8 @@ def text_key(measure: str) -> str:
 def _mentions(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per (trial, distinct measure): nct_id, rank, measure, key."""
     rows = []
+    if "primary_outcomes" not in trials.columns:  # not available: nothing to count
+        return pd.DataFrame(rows, columns=["nct_id", "rank", "measure", "key"])
     for rank, (nct, outcomes) in enumerate(zip(trials["nct_id"], trials["primary_outcomes"])):
         if is_missing(outcomes):
             continue

@@ -55,7 +55,7 @@ __all__ = [
 PARTS: tuple[str, ...] = ("text", "condition", "intervention", "both")
 #: Share of the rubric part in the default score (the rest is the text score). Chosen on the
 #: judged dev pairs in both protocols (benchmarks/results/eval_sweep_relatedness.json).
-RELATEDNESS_WEIGHT = 0.1
+RELATEDNESS_WEIGHT = 0.05
 #: Cosine levels read as "unrelated" and "the same" for conditions and intervention names.
 CONDITION_RAMP = (0.3, 0.6)
 INTERVENTION_RAMP = (0.45, 0.8)

@@ -56,6 +56,14 @@ class Hits(pd.DataFrame):
         """The hits as a plain pandas DataFrame."""
         return pd.DataFrame(self)
 
+    def landscape(self, trials: pd.DataFrame | None = None, *, embedder=None, **options):
+        """What these trials tell a designer (:func:`simtrials.landscape.summarize`): pass
+        the index's records (``index.trials``) for every field; without them only the hits'
+        own columns are read and the other figures say "not available"."""
+        from ..landscape import of_hits
+
+        return of_hits(self, trials, embedder=embedder, **options)
+
     def _compact(self, *, scores: bool = True) -> pd.DataFrame:
         df = pd.DataFrame(self)
         if "nct_id" not in df.columns:
