@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --disable-pip-version-check -q torch==2.13.0
-	$(PIP) install --disable-pip-version-check -q -e ".[dev,plot,api]"
+	$(PIP) install --disable-pip-version-check -q -e ".[dev,plot,api,onnx]"
 	touch $(STAMP)
 
 demo: install

