@@ -32,7 +32,7 @@ from .index.store import TrialStore
 from .index.vectors import choose_factory
 from .io import read_ctgov
 from .represent import whole_text
-from .search import candidates, explain, hits, similarity
+from .search import batch, explain, hits
 from .search.query import Query, from_text, id_list, is_nct_id, query_point, require_known, resolve
 from .search.relatedness import resolve_weights
 from .search.results import Hits
@@ -380,16 +380,25 @@ class TrialIndex:
 
         return of_index(self, query, k, where=where, **options)
 
-    def _rank(
-        self, q: Query, k: int | None, where: Any, shortlist: Any, weights: Mapping[str, float]
-    ) -> Hits:
-        rows, k = candidates.select(
-            self._store, q, k, where, shortlist, exact=self.exact,
-            exact_threshold=self.exact_threshold, weights=self.scoring.fields,
-        )  # fmt: skip
-        parts = similarity.score_rows(self._store, q, rows, self.scoring, weights)
-        order = hits.top(parts, self._store.nct[rows], k)
-        return hits.assemble(self._store, q, rows[order], parts.take(order))
+    def similar_ids(self, query: Any, k: int | None = None, **options: Any) -> batch.Ranked:
+        """:meth:`similar`'s ranking as arrays (no table): ``Ranked(nct_ids, scores)``."""
+        weights = resolve_weights(options.pop("focus", None), options.pop("weights", None))
+        with self._lock:
+            return batch.ids_of(self, self.query(query), k, options.get("where"),
+                                options.get("candidates"), weights)  # fmt: skip
+
+    def similar_many(self, ids: Any = None, k: int = 10, *, where: Any = None, focus: Any = None,
+                     weights: Any = None, show_progress: bool = True, path: Any = None) -> Any:  # fmt: skip
+        """The hits of ``similar(q, k, where=, focus=, weights=)`` for each indexed trial in
+        ``ids`` (``None``: all) in one long DataFrame, or streamed to the parquet file ``path``
+        (returns the path): :func:`simtrials.search.batch.similar_many`."""
+        with self._lock:
+            return batch.similar_many(self, ids, k, where=where, weights=resolve_weights(
+                focus, weights), show_progress=show_progress, path=path)  # fmt: skip
+
+    def _rank(self, q: Query, k: Any, where: Any, shortlist: Any, weights: Mapping) -> Hits:
+        rows, parts = batch.rank(self, q, k, where, shortlist, weights)
+        return hits.assemble(self._store, q, rows, parts)
 
     # ================================================================== persistence
     def save(self, path: str | os.PathLike) -> Path:

@@ -78,6 +78,19 @@ class KindIndex:
         broad = sub @ (q * _BROAD) > 0
         return np.where(specific, CLASS_MATCH, np.where(broad, KIND_MATCH, 0.0)).astype(np.float32)
 
+    def match_many(self, queries: Iterable[tuple[Iterable[str], Iterable[str]]]) -> np.ndarray:
+        """Class match of each query's ``(classes, kinds)`` with every trial: queries x trials
+        (the numbers of :meth:`match`, by two sparse products over the whole matrix)."""
+        cols = [_row(classes, kinds) for classes, kinds in queries]
+        q = np.zeros((len(COLUMNS), len(cols)), dtype=np.float32)
+        for j, c in enumerate(cols):
+            q[c, j] = 1.0
+        m = self._matrix
+        specific = np.asarray(m @ (q * _SPECIFIC[:, None])) > 0
+        broad = np.asarray(m @ (q * _BROAD[:, None])) > 0
+        out = np.where(specific, CLASS_MATCH, np.where(broad, KIND_MATCH, 0.0)).astype(np.float32)
+        return np.ascontiguousarray(out.T)
+
     def labels(self, row: int) -> list[str]:
         """The classes and kinds of the trial at ``row`` (for reasons and tests)."""
         start, end = self._matrix.indptr[row], self._matrix.indptr[row + 1]

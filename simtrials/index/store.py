@@ -58,6 +58,9 @@ class TrialStore:
         self.sets: dict[str, ItemSets] = {}
         self.lexical = LexicalIndex()
         self.kinds = KindIndex()  # intervention classes and kinds, in row order
+        #: Arrays derived from the stores for fast queries (see :mod:`simtrials.search.arrays`),
+        #: made lazily and dropped on every change.
+        self.derived: dict[str, Any] = {}
 
     # ----------------------------------------------------------------- reading
     def __len__(self) -> int:
@@ -72,6 +75,7 @@ class TrialStore:
         return self._parts[0]
 
     def _set_table(self, table: pd.DataFrame) -> None:
+        self.derived.clear()
         self._parts = [table]
         self.nct = table["nct_id"].to_numpy(dtype=object)
         self.row = {n: i for i, n in enumerate(self.nct.tolist())}
@@ -162,6 +166,7 @@ class TrialStore:
                 (self.sets[f] if f in self.sets else self.vectors[f]).remove(ids)
             raise
         self.kinds.append(kind_rows)
+        self.derived.clear()
         self.next_id += len(table)
         base = len(self.ids)
         self.ids = np.concatenate([self.ids, ids])
@@ -181,6 +186,7 @@ class TrialStore:
             store.remove(gone)
         self.lexical.remove_rows(keep)
         self.kinds.keep(keep)
+        self.derived.clear()
         self.ids = self.ids[keep]
         self._set_table(self.table[keep].reset_index(drop=True))
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import explain, words
+from . import arrays, explain, words
 from .query import Query
 from .results import RECORD_COLUMNS, Hits
 from .score import Parts
@@ -18,7 +18,7 @@ from .settings import Scoring
 if TYPE_CHECKING:
     from ..index.store import TrialStore
 
-__all__ = ["top", "assemble", "explain_row", "REASON_COLUMNS"]
+__all__ = ["top", "top_of", "assemble", "explain_row", "REASON_COLUMNS"]
 
 # The record columns the reasons and the display need (taking only these keeps queries fast).
 REASON_COLUMNS = (
@@ -29,7 +29,18 @@ REASON_COLUMNS = (
 
 def top(parts: Parts, nct_ids: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` best candidates: by score, ties by NCT ID."""
-    return np.lexsort((nct_ids, -parts.score))[:k]
+    return top_of(parts.score, nct_ids, k)
+
+
+def top_of(scores: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest ``scores``, ties by ``keys`` (NCT IDs, or their ranks):
+    only the scores at or above the k-th are sorted."""
+    if k < len(scores):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = np.flatnonzero(scores >= kth)
+    else:
+        keep = np.arange(len(scores))
+    return keep[np.lexsort((keys[keep], -scores[keep]))][:k]
 
 
 def reasons(q: Query, records: list[Mapping]) -> tuple[list[list[str]], list[list[str]]]:
@@ -44,16 +55,13 @@ def reasons(q: Query, records: list[Mapping]) -> tuple[list[list[str]], list[lis
 
 def assemble(store: TrialStore, q: Query, rows: np.ndarray, parts: Parts) -> Hits:
     """The hits table of the candidates at ``rows`` (already in rank order) and their parts."""
-    table = store.table
-    columns = {c: table[c].iloc[rows].to_numpy() for c in REASON_COLUMNS}
-    out = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(rows) + 1),
-            "nct_id": store.nct[rows],
-            "title": columns["title"],
-            "score": parts.score,
-        }
-    )
+    columns = {c: arrays.column(store, c)[rows] for c in REASON_COLUMNS}
+    out: dict[str, object] = {
+        "rank": np.arange(1, len(rows) + 1),
+        "nct_id": store.nct[rows],
+        "title": columns["title"],
+        "score": parts.score,
+    }
     records = [{c: columns[c][i] for c in REASON_COLUMNS} for i in range(len(rows))]
     shared_conditions, shared_interventions = reasons(q, records)
     if parts.condition is not None:
@@ -73,12 +81,21 @@ def assemble(store: TrialStore, q: Query, rows: np.ndarray, parts: Parts) -> Hit
     for f, sims in parts.per_field.items():
         out[f"score_{f}"] = sims
     out["score_lexical"] = parts.lexical
-    out["shared_conditions"], out["shared_interventions"] = shared_conditions, shared_interventions
+    out["shared_conditions"] = _objects(shared_conditions)
+    out["shared_interventions"] = _objects(shared_interventions)
     for col in RECORD_COLUMNS:
         out[col] = columns[col]
-    hits = Hits(out)
+    hits = Hits(out, index=pd.RangeIndex(len(rows)))
     hits.query = q.label
     return hits
+
+
+def _objects(values: list) -> np.ndarray:
+    """A list of lists as a 1-D object array (one list per hit)."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
 
 
 def explain_row(

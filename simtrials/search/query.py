@@ -34,6 +34,7 @@ from ..represent import (
 from ..textfmt import clip
 from ..vocab import expand_common, intervention_classes
 from ..vocab.interventions import split_text, text_classes
+from .words import split_labels
 
 if TYPE_CHECKING:
     from ..index.store import TrialStore
@@ -124,11 +125,12 @@ def _frozen(kinds: tuple) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(kinds[0]), frozenset(kinds[1])
 
 
-def _with_parts(q: Query) -> Query:
-    """A record query with its intervention kinds and the item vectors of its set fields."""
+def _with_parts(q: Query, kinds: tuple | None = None) -> Query:
+    """A record query with its intervention kinds (``kinds``: already known, as for an indexed
+    trial) and the item vectors of its set fields."""
     return replace(
         q,
-        kinds=_frozen(intervention_classes(q.record)),
+        kinds=_frozen(intervention_classes(q.record) if kinds is None else kinds),
         condition_items=q.vectors.get("conditions"),
         intervention_items=q.vectors.get("interventions"),
     )
@@ -209,18 +211,29 @@ def query_point(q: Query, weights: Mapping[str, float], dim: int) -> np.ndarray:
 
 def _stored(nct: str, store: TrialStore, fields: list[str], encode: Encode) -> Query:
     """An indexed trial as a query, from its stored vectors (no model needed)."""
+    from . import arrays  # the per-index arrays (same vectors as the stores, read at once)
+
     row = store.row[nct]
     record = store.table.iloc[row].to_dict()
     vectors = {}
     for f in fields:
-        vec = store.stored_vector(f, row)
+        if f in store.sets:
+            vec = arrays.row_items(store, f, row)
+        elif f in store.vectors:
+            vecs, has = arrays.field_matrix(store, f)
+            vec = vecs[row] if has[row] else None
+        else:
+            vec = None
         if vec is not None:
             vectors[f] = vec
     whole = vectors.get("all")
     if whole is None:
         text = whole_text(record)
         whole = encode([text])[0] if text else None
-    return _with_parts(Query(nct, nct, record, vectors, whole, store.lexical.row_vector(row)))
+    lexical = arrays.lexical_matrix(store)[row]
+    # the classes and kinds the index keeps for the trial (intervention_classes of its record)
+    kinds = split_labels(store.kinds.labels(row))
+    return _with_parts(Query(nct, nct, record, vectors, whole, lexical), kinds)
 
 
 def _title_text(record: Mapping) -> str:

@@ -66,7 +66,7 @@ def semantic(
         both trials (where not, the caller falls back to cross-field similarities).
     """
     caps = caps or {}
-    n = len(next(iter(per_field.values()))) if per_field else 0
+    n = np.shape(next(iter(per_field.values()))) if per_field else (0,)  # 1-D, or 2-D (blocks)
     num = np.zeros(n, dtype=np.float64)
     den = np.zeros(n, dtype=np.float64)
     for f, w in weights.items():
@@ -74,8 +74,8 @@ def semantic(
         if s is None or w == 0:
             continue
         ok = ~np.isnan(s)
-        num[ok] += w * np.minimum(s[ok], caps.get(f, 1.0))
-        den[ok] += w
+        num += np.where(ok, w * np.minimum(s, caps.get(f, 1.0)), 0.0)
+        den += w * ok
     scored = den > 0
     return np.divide(num, den, out=np.zeros(n), where=scored).astype(np.float32), scored
 

@@ -1,5 +1,11 @@
 """Similarities of a query with candidate trials, field by field, read from the index's
-stores, then scored once by :func:`simtrials.search.score.score`."""
+stores, then scored once by :func:`simtrials.search.score.score`.
+
+When the candidates are a large part of the index (an exact search), every trial is scored at
+once over the arrays of :mod:`simtrials.search.arrays` (:func:`score_block`, which also scores
+a block of queries for ``similar_many``); a few candidates (an ANN shortlist) are read one by
+one from the stores. Both give the same scores.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import arrays
 from .query import Query
 from .relatedness import FOCUS, relatedness
 from .score import Parts, Scoring, cosines, score
@@ -15,7 +22,7 @@ from .score import Parts, Scoring, cosines, score
 if TYPE_CHECKING:
     from ..index.store import TrialStore
 
-__all__ = ["field_similarity", "score_rows", "text_parts"]
+__all__ = ["field_similarity", "score_rows", "score_block", "text_parts"]
 
 
 def field_similarity(
@@ -42,9 +49,11 @@ def score_rows(
     """The score :class:`~simtrials.search.score.Parts` of the trials at ``rows``: the text
     score, then (``weights`` of :data:`simtrials.search.relatedness.PARTS`, default the
     ``"both"`` focus) its mix with the condition and intervention parts."""
-    parts = text_parts(store, q, rows, scoring)
     if weights is None:
         weights = FOCUS["both"]
+    if arrays.whole(store, rows):
+        return score_block(store, [q], scoring, weights).take((0, rows))
+    parts = text_parts(store, q, rows, scoring)
     cond = _item_similarity(store, "conditions", q.condition_items, rows)
     inter = _item_similarity(store, "interventions", q.intervention_items, rows)
     kind = store.kinds.match(*q.kinds, rows)
@@ -72,3 +81,74 @@ def text_parts(store: TrialStore, q: Query, rows: np.ndarray, scoring: Scoring) 
         return {f: field_similarity(store, f, q.whole, rows[mask]) for f in fields}
 
     return score(per_field, store.lexical.scores(q.lexical, rows), scoring, cross)
+
+
+def score_block(
+    store: TrialStore, queries: list[Query], scoring: Scoring, weights: Mapping[str, float]
+) -> Parts:
+    """The :class:`Parts` of every trial for each of ``queries``: 2-D arrays, one row per
+    query, one column per trial (row order); the same numbers as :func:`score_rows`."""
+    memo: dict = {}  # a record's set field and its items are the same vectors: match once
+    per_field = {
+        f: _block_field(store, f, [q.vectors.get(f) for q in queries], memo) for f in scoring.fields
+    }
+    lexical = arrays.lexical_scores(store, _stack_lexical(store, queries))
+    wholes = [q.whole for q in queries]
+
+    def cross(mask: np.ndarray) -> dict[str, np.ndarray]:
+        usable = np.array([w is not None for w in wholes])[:, None]
+        vecs = [np.zeros(_dim(store), np.float32) if w is None else w for w in wholes]
+        out = {}
+        for f in scoring.fields:
+            sims = (
+                arrays.set_best_match(store, f, [v[None, :] for v in vecs])
+                if f in store.sets
+                else _block_field(store, f, vecs)
+            )
+            out[f] = np.where(usable, sims, per_field[f])[mask]
+        return out
+
+    parts = score(per_field, lexical, scoring, cross)
+    cond = _block_field(store, "conditions", [q.condition_items for q in queries], memo)
+    inter = _block_field(store, "interventions", [q.intervention_items for q in queries], memo)
+    kind = store.kinds.match_many([q.kinds for q in queries])
+    rel = relatedness(parts.score, cond, inter, kind, weights)
+    return parts.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
+
+
+def _dim(store: TrialStore) -> int:
+    for fv in store.vectors.values():
+        return fv.dim
+    return next(iter(store.sets.values())).dim
+
+
+def _block_field(
+    store: TrialStore, field: str, vecs: list[np.ndarray | None], memo: dict | None = None
+) -> np.ndarray:
+    """Similarities (B x n) of each query's vector (a set field: its items) with every trial."""
+    n = len(store)
+    if field in store.sets:
+        key = (field, tuple(id(v) for v in vecs))
+        if memo is not None and key in memo:
+            return memo[key]
+        out = arrays.set_best_match(store, field, vecs)
+        if memo is not None:
+            memo[key] = out
+        return out
+    out = np.full((len(vecs), n), np.nan, dtype=np.float32)
+    present = [i for i, v in enumerate(vecs) if v is not None]
+    if present and field in store.vectors:
+        stacked = np.stack([np.asarray(vecs[i], np.float32).reshape(-1) for i in present])
+        out[present] = arrays.text_cosines(store, field, stacked)
+    return out
+
+
+def _stack_lexical(store: TrialStore, queries: list[Query]):
+    import scipy.sparse as sp
+
+    width = store.lexical.df.shape[0]
+    rows = [
+        q.lexical if q.lexical is not None else sp.csr_matrix((1, width), dtype=np.float32)
+        for q in queries
+    ]
+    return sp.vstack(rows, format="csr")

@@ -1,0 +1,188 @@
+"""Per-index arrays for fast queries, made lazily from the stores and kept until the index
+changes (``TrialStore.add``/``remove_rows`` clear ``store.derived``).
+
+Every function here gives the same numbers as reading the stores directly (the field cosines,
+the best match of item sets, the TF-IDF cosine, the class match), only over every trial at
+once, by matrix products, for one query (1-D results) or a block of queries (2-D results, one
+row per query: what ``similar_many`` scores with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from ..index.store import TrialStore
+
+__all__ = [
+    "cached",
+    "column",
+    "nct_rank",
+    "field_matrix",
+    "item_layout",
+    "item_matrix",
+    "row_items",
+    "text_cosines",
+    "set_best_match",
+    "lexical_matrix",
+    "lexical_scores",
+    "WHOLE",
+]
+
+#: Above this share of the index, a query scores every trial and keeps the candidates' scores
+#: (one product over the cached arrays); below, it reads the candidates' vectors only.
+WHOLE = 0.25
+
+
+def cached(store: TrialStore, key: Any, make) -> Any:
+    """``store.derived[key]``, made by ``make()`` on first use."""
+    out = store.derived.get(key)
+    if out is None:
+        out = store.derived[key] = make()
+    return out
+
+
+def column(store: TrialStore, name: str) -> np.ndarray:
+    """A column of the trial table as a numpy array (row order)."""
+    return cached(store, ("column", name), lambda: store.table[name].to_numpy())
+
+
+def nct_rank(store: TrialStore) -> np.ndarray:
+    """Each row's NCT ID's position in sorted order (ties of scores break by NCT ID)."""
+
+    def make() -> np.ndarray:
+        rank = np.empty(len(store.nct), dtype=np.int64)
+        rank[np.argsort(store.nct.astype(str), kind="stable")] = np.arange(len(store.nct))
+        return rank
+
+    return cached(store, "nct_rank", make)
+
+
+def whole(store: TrialStore, rows: np.ndarray) -> bool:
+    """Whether ``rows`` are enough of the index to score every trial."""
+    return len(rows) >= WHOLE * max(len(store), 1)
+
+
+# ---------------------------------------------------------------------- text fields
+
+
+def field_matrix(store: TrialStore, field: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(vectors, has)`` of a text field in row order (zeros where a trial lacks it)."""
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        fv = store.vectors[field]
+        return fv.get(store.ids), fv.has(store.ids)
+
+    return cached(store, ("field", field), make)
+
+
+def text_cosines(store: TrialStore, field: str, queries: np.ndarray) -> np.ndarray:
+    """``max(0, cos)`` (clipped to [0, 1]) of query vectors (B x d) with every trial's field
+    vector: B x n, NaN where a trial lacks the field."""
+    vecs, has = field_matrix(store, field)
+    out = np.clip(np.atleast_2d(queries).astype(np.float32) @ vecs.T, 0.0, 1.0)
+    out[:, ~has] = np.nan
+    return out
+
+
+# ---------------------------------------------------------------------- set fields
+
+
+def item_layout(store: TrialStore, field: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr, items)`` of a set field in row order: row ``r``'s item ids are
+    ``items[indptr[r]:indptr[r + 1]]`` (in the order the set stores them)."""
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        members = store.sets[field].members
+        lists = [members.get(int(t)) for t in store.ids.tolist()]
+        lengths = np.array([0 if m is None else len(m) for m in lists], dtype=np.int64)
+        chosen = [m for m in lists if m is not None]
+        flat = np.concatenate(chosen) if chosen else np.zeros(0, np.int64)
+        return np.concatenate([[0], np.cumsum(lengths)]), flat
+
+    return cached(store, ("layout", field), make)
+
+
+def item_matrix(store: TrialStore, field: str) -> np.ndarray:
+    """Every item vector of a set field, by item id."""
+    sets = store.sets[field]
+    return cached(
+        store,
+        ("items", field),
+        lambda: sets.vectors.get(np.arange(len(sets.items), dtype=np.int64)),
+    )
+
+
+def row_items(store: TrialStore, field: str, row: int) -> np.ndarray | None:
+    """The item vectors of the trial at ``row`` (None when it has none)."""
+    indptr, flat = item_layout(store, field)
+    ids = flat[indptr[row] : indptr[row + 1]]
+    return item_matrix(store, field)[ids] if len(ids) else None
+
+
+def set_best_match(
+    store: TrialStore, field: str, queries: Sequence[np.ndarray | None]
+) -> np.ndarray:
+    """For each query (its item vectors, m x d, or None) and every trial, the highest cosine
+    between a query item and a trial item: B x n, NaN where either has no items."""
+    indptr, flat = item_layout(store, field)
+    n = len(indptr) - 1
+    out = np.full((len(queries), n), np.nan, dtype=np.float32)
+    present = [i for i, q in enumerate(queries) if q is not None and len(q)]
+    if not present or len(flat) == 0:
+        return out
+    stacked = np.concatenate([np.atleast_2d(queries[i]) for i in present]).astype(np.float32)
+    sims = stacked @ item_matrix(store, field).T  # (all query items) x items
+    starts = np.cumsum([0] + [len(np.atleast_2d(queries[i])) for i in present[:-1]])
+    # items x queries, C order: the rows of a trial's items are gathered and reduced at once
+    per_item = np.ascontiguousarray(np.maximum.reduceat(sims, starts, axis=0).T)
+    has_rows, passes = item_passes(store, field)
+    best = per_item[flat[indptr[has_rows]]]  # trials x queries: each trial's first item,
+    for pos, at in passes:  # then its j-th item where it has one (j = 1, 2 …)
+        best[pos] = np.maximum(best[pos], per_item[flat[at]])
+    out[np.asarray(present)[:, None], has_rows[None, :]] = best.T
+    return out
+
+
+def item_passes(store: TrialStore, field: str) -> tuple[np.ndarray, list]:
+    """The rows with items, and per item position j >= 1 ``(positions among those rows that
+    have a j-th item, where it is in the flat item array)``: a max over each trial's items as
+    a few gathers instead of a segmented reduction."""
+
+    def make() -> tuple[np.ndarray, list]:
+        indptr, _ = item_layout(store, field)
+        lengths = np.diff(indptr)
+        has_rows = np.flatnonzero(lengths > 0)
+        lens, starts = lengths[has_rows], indptr[has_rows]
+        passes = []
+        for j in range(1, int(lens.max()) if len(lens) else 0):
+            pos = np.flatnonzero(lens > j)
+            passes.append((pos, starts[pos] + j))
+        return has_rows, passes
+
+    return cached(store, ("passes", field), make)
+
+
+# ---------------------------------------------------------------------- lexical
+
+
+def lexical_matrix(store: TrialStore) -> sp.csr_matrix:
+    """The TF-IDF rows of every trial (as ``LexicalIndex.scores`` weighs them)."""
+    lex = store.lexical
+    return cached(store, "lexical", lambda: lex._weigh(lex.counts, lex._idf()))
+
+
+def lexical_scores(store: TrialStore, queries: sp.csr_matrix) -> np.ndarray:
+    """TF-IDF cosine of query vectors (a B-row sparse matrix) with every trial: B x n."""
+    weighted = lexical_matrix(store)
+    if weighted.shape[0] == 0 or weighted.shape[1] == 0:
+        return np.zeros((queries.shape[0], weighted.shape[0]), dtype=np.float32)
+    if queries.shape[0] == 1:  # one query: the columns of its terms only
+        cols = cached(store, "lexical_csc", weighted.tocsc)
+        q = queries.tocsr()
+        return np.asarray(cols[:, q.indices] @ q.data, dtype=np.float32)[None, :]
+    return np.asarray((queries @ weighted.T).toarray(), dtype=np.float32)

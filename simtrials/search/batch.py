@@ -1,0 +1,289 @@
+"""Ranking without the hits table, and many queries at once.
+
+- :func:`rank`: the candidates of one query, scored and ordered (what ``similar`` shows).
+- :func:`ids_of`: the same ranking as arrays, :class:`Ranked` (NCT IDs and scores), for code
+  that needs no reasons (``TrialIndex.similar_ids``).
+- :func:`similar_many`: the related lists of many indexed trials (``None``: all) in one long
+  DataFrame (``query, rank, nct_id, score``, the reasons and the score's parts), exactly the
+  hits ``similar(q, k)`` gives for each; queries are scored in blocks by matrix products
+  (:func:`simtrials.search.similarity.score_block`), and with ``path`` each block is written to
+  a parquet file as it is done (bounded memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..defaults import DEFAULT_K
+from ..represent import GENERIC_INTERVENTIONS, condition_items, intervention_items
+from . import arrays, candidates, explain, hits, similarity, words
+from .filters import filter_mask, validate_where
+from .query import Query, check_k, id_list, require_known
+from .score import Parts
+
+if TYPE_CHECKING:
+    from ..trial_index import TrialIndex
+
+__all__ = ["Ranked", "rank", "ids_of", "similar_many", "BLOCK_CELLS"]
+
+#: Queries x trials scored per block (the block's size adapts to the index's).
+BLOCK_CELLS = 1_500_000
+
+
+class Ranked(NamedTuple):
+    """A ranking as arrays, best first: ``nct_ids`` (object) and ``scores`` (float32)."""
+
+    nct_ids: np.ndarray
+    scores: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"rank": np.arange(1, len(self.scores) + 1), **self._asdict()})
+
+
+def rank(
+    index: TrialIndex, q: Query, k: int | None, where: Any, shortlist: Any, weights: Mapping
+) -> tuple[np.ndarray, Parts]:
+    """``(rows, parts)`` of the hits of ``q`` in rank order (see ``TrialIndex.similar``)."""
+    store = index.store
+    rows, k = candidates.select(
+        store, q, k, where, shortlist, exact=index.exact,
+        exact_threshold=index.exact_threshold, weights=index.scoring.fields,
+    )  # fmt: skip
+    parts = similarity.score_rows(store, q, rows, index.scoring, weights)
+    order = hits.top_of(parts.score, arrays.nct_rank(store)[rows], k)
+    return rows[order], parts.take(order)
+
+
+def ids_of(
+    index: TrialIndex, q: Query, k: int | None, where: Any, shortlist: Any, weights: Mapping
+) -> Ranked:
+    """The ranking of :func:`rank` as a :class:`Ranked`."""
+    rows, parts = rank(index, q, k, where, shortlist, weights)
+    return Ranked(index.store.nct[rows], parts.score)
+
+
+# ---------------------------------------------------------------------- many queries
+
+
+class _Reasons:
+    """The shared conditions and interventions of hits, with each trial's item words read once."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.cols = {c: arrays.column(store, c) for c in hits.REASON_COLUMNS}
+        self._items: dict[int, tuple] = {}
+
+    def items(self, row: int) -> tuple:
+        out = self._items.get(row)
+        if out is None:
+            rec = {c: v[row] for c, v in self.cols.items()}
+            conds = condition_items(rec)
+            inters = [*intervention_items(rec), *rec.get("intervention_mesh", [])]
+            out = self._items[row] = (
+                [(c, explain._tokens(c)) for c in conds],
+                [(c, explain._tokens(c)) for c in inters],
+            )
+        return out
+
+    def query_tokens(self, row: int) -> tuple[list, list]:
+        conds, inters = self.items(row)
+        return [t for _, t in conds if t], [t for _, t in inters if t]
+
+    @staticmethod
+    def shared(qtok: list, cand: list) -> list[str]:
+        # explain.shared_items with the tokens already made
+        out: list[str] = []
+        for c, ct in cand:
+            if ct and any(explain._match(ct, q) for q in qtok) and c not in out:
+                out.append(c)
+        return out
+
+    def of(self, qrow: int, row: int) -> tuple[list[str], list[str]]:
+        qc, qi = self.query_tokens(qrow)
+        conds, inters = self.items(row)
+        shared_i = [x for x in self.shared(qi, inters) if not GENERIC_INTERVENTIONS.match(x)]
+        return self.shared(qc, conds), shared_i
+
+
+def _queries(index: TrialIndex, rows: np.ndarray) -> list[Query]:
+    """Indexed trials as queries (their stored vectors; records from the reason columns)."""
+    store = index.store
+    reasons_cols = {c: arrays.column(store, c) for c in hits.REASON_COLUMNS}
+    out = []
+    for r in rows.tolist():
+        nct = str(store.nct[r])
+        usable = "all" in store.vectors and "all" in index.scoring.fields
+        vecs, has = arrays.field_matrix(store, "all") if usable else (None, None)
+        if has is None or not has[r]:
+            out.append(index.query(nct))  # no stored whole-text vector: the full resolve
+            continue
+        vectors = {"all": vecs[r]}
+        for f in index.scoring.fields:
+            if f in store.sets:
+                items = arrays.row_items(store, f, r)
+                if items is not None:
+                    vectors[f] = items
+            elif f != "all" and f in store.vectors:
+                fv, fh = arrays.field_matrix(store, f)
+                if fh[r]:
+                    vectors[f] = fv[r]
+        record = {c: v[r] for c, v in reasons_cols.items()}
+        kinds = words.split_labels(store.kinds.labels(r))
+        out.append(
+            Query(
+                nct,
+                nct,
+                record,
+                vectors,
+                vectors["all"],
+                arrays.lexical_matrix(store)[r],
+                kinds=(frozenset(kinds[0]), frozenset(kinds[1])),
+                condition_items=vectors.get("conditions"),
+                intervention_items=vectors.get("interventions"),
+            )  # fmt: skip
+        )
+    return out
+
+
+def _block_frame(
+    index: TrialIndex,
+    qrows: np.ndarray,
+    k: int,
+    allowed: np.ndarray | None,
+    weights: Mapping,
+    reasons: _Reasons,
+) -> pd.DataFrame:
+    """The long table of one block of indexed queries."""
+    store = index.store
+    qs = _queries(index, qrows)
+    parts = similarity.score_block(store, qs, index.scoring, weights)
+    score = parts.score.copy()
+    if allowed is not None:
+        score[:, ~allowed] = -np.inf
+    score[np.arange(len(qrows)), qrows] = -np.inf  # a trial is never its own hit
+    keys = arrays.nct_rank(store)
+    qi, ri = [], []
+    for i in range(len(qrows)):
+        order = hits.top_of(score[i], keys, k)
+        order = order[np.isfinite(score[i, order])]
+        qi.append(np.full(len(order), i))
+        ri.append(order)
+    qi_a = np.concatenate(qi) if qi else np.zeros(0, np.int64)
+    rows = np.concatenate(ri) if ri else np.zeros(0, np.int64)
+    ranks = np.concatenate([np.arange(1, len(o) + 1) for o in ri]) if ri else rows
+    shared = [reasons.of(int(qrows[i]), int(r)) for i, r in zip(qi_a, rows)]
+    cond, inter, kind = (a[qi_a, rows] for a in (parts.condition, parts.intervention, parts.kind))
+    out: dict[str, Any] = {
+        "query": store.nct[qrows][qi_a],
+        "rank": ranks,
+        "nct_id": store.nct[rows],
+        "score": parts.score[qi_a, rows],
+        "condition_match": [words.condition_words(c, s[0]) for c, s in zip(cond, shared)],
+        "intervention_match": [
+            words.intervention_words(qs[i].kinds, store.kinds.labels(r), v, kd, s[1])
+            for i, r, v, kd, s in zip(qi_a, rows, inter, kind, shared)
+        ],
+        "score_condition": cond,
+        "score_intervention": inter,
+        "score_text": parts.text[qi_a, rows],
+    }
+    for f, sims in parts.per_field.items():
+        out[f"score_{f}"] = sims[qi_a, rows]
+    out["score_lexical"] = parts.lexical[qi_a, rows]
+    out["shared_conditions"] = [s[0] for s in shared]
+    out["shared_interventions"] = [s[1] for s in shared]
+    return pd.DataFrame(out)
+
+
+def _slow_frame(index: TrialIndex, qrows: np.ndarray, k: int, where: Any, weights: Mapping):
+    """The long table of queries ranked one by one (an ANN index: candidates per query)."""
+    frames = []
+    for r in qrows.tolist():
+        nct = str(index.store.nct[r])
+        h = pd.DataFrame(index.similar(nct, k, where=where, weights=weights))
+        keep = ["rank", "nct_id", "score", "condition_match", "intervention_match"]
+        keep += [c for c in h.columns if c.startswith("score_")]
+        keep += ["shared_conditions", "shared_interventions"]
+        frames.append(h[keep].assign(query=nct))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out[["query", *[c for c in out.columns if c != "query"]]] if len(out) else out
+
+
+def similar_many(
+    index: TrialIndex,
+    ids: Any = None,
+    k: int = DEFAULT_K,
+    *,
+    where: Mapping[str, Any] | None = None,
+    weights: Mapping[str, float],
+    show_progress: bool = True,
+    path: str | Path | None = None,
+) -> pd.DataFrame | Path:
+    """The hits of ``similar(q, k, where=where)`` for every ``q`` in ``ids`` (``None``: every
+    indexed trial), as one long DataFrame; with ``path``, written block by block to that
+    parquet file (returns the path). See ``TrialIndex.similar_many``."""
+    store = index.store
+    k = check_k(k)
+    ids = list(store.nct) if ids is None else id_list(ids, "similar_many()")
+    require_known(ids, store.row, "similar_many() queries not in the index")
+    qrows = np.array([store.row[n] for n in ids], dtype=np.int64)
+    where = validate_where(where)
+    allowed = filter_mask(store.table, where) if where else None
+    n_allowed = len(store) if allowed is None else int(allowed.sum())
+    blocked = index.exact or n_allowed <= max(index.exact_threshold, 4 * k)
+    size = max(1, min(256, BLOCK_CELLS // max(len(store), 1))) if blocked else 64
+    reasons = _Reasons(store)
+    bar = _bar(len(qrows), show_progress)
+    writer, frames = None, []
+    try:
+        for start in range(0, len(qrows), size):
+            part = qrows[start : start + size]
+            frame = (
+                _block_frame(index, part, k, allowed, weights, reasons)
+                if blocked
+                else _slow_frame(index, part, k, where, weights)
+            )
+            if path is None:
+                frames.append(frame)
+            else:
+                writer = _write(writer, path, frame)
+            if bar is not None:
+                bar.update(len(part))
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None:
+            writer.close()
+    if path is not None:
+        if writer is None:  # no queries: an empty file with the columns
+            _write(None, path, pd.DataFrame(columns=["query", "rank", "nct_id", "score"])).close()
+        return Path(path)
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["query", "rank", "nct_id", "score"])
+    )
+
+
+def _bar(total: int, show: bool):
+    if not show or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="Related trials", unit="query")
+
+
+def _write(writer, path: str | Path, frame: pd.DataFrame):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if writer is None:
+        writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
+    writer.write_table(table.cast(writer.schema))
+    return writer

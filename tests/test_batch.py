@@ -1,0 +1,85 @@
+"""Batch and low-level queries give exactly the hits of ``similar`` (real trials)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simtrials as st
+
+SCORES = ["score", "score_condition", "score_intervention", "score_text", "score_lexical"]
+REASONS = ["condition_match", "intervention_match", "shared_conditions", "shared_interventions"]
+
+
+def _sample(index: st.TrialIndex, n: int = 25) -> list[str]:
+    ids = index.trials["nct_id"].to_numpy()
+    return [str(x) for x in np.random.default_rng(11).choice(ids, n, replace=False)]
+
+
+def _same_hits(index: st.TrialIndex, many: pd.DataFrame, queries: list[str], **kw) -> None:
+    for q in queries:
+        want = pd.DataFrame(index.similar(q, **kw))
+        got = many[many["query"] == q].reset_index(drop=True)
+        assert got["nct_id"].tolist() == want["nct_id"].tolist(), q
+        assert got["rank"].tolist() == want["rank"].tolist()
+        for c in SCORES:
+            np.testing.assert_allclose(got[c], want[c], atol=1e-6, err_msg=f"{q} {c}")
+        for c in REASONS:
+            assert got[c].astype(str).tolist() == want[c].astype(str).tolist(), (q, c)
+
+
+def test_similar_many_gives_the_hits_of_similar_for_each_query(index):
+    queries = _sample(index)
+    many = index.similar_many(queries, k=10, show_progress=False)
+    assert list(many.columns[:6]) == ["query", "rank", "nct_id", "score", *REASONS[:2]]
+    assert set(many["query"]) == set(queries)
+    _same_hits(index, many, queries, k=10)
+
+
+def test_similar_many_with_filters_and_focus(index):
+    queries = _sample(index, 12)
+    where = {"phases": ["PHASE2", "PHASE3"]}
+    many = index.similar_many(queries, k=5, where=where, focus="condition", show_progress=False)
+    _same_hits(index, many, queries, k=5, where=where, focus="condition")
+
+
+def test_similar_many_of_every_trial_and_to_parquet(index, tmp_path):
+    many = index.similar_many(k=3, show_progress=False)
+    assert set(many["query"]) == set(index.trials["nct_id"])
+    assert (many["query"] != many["nct_id"]).all()  # a trial is never its own hit
+    path = index.similar_many(k=3, show_progress=False, path=tmp_path / "related.parquet")
+    back = pd.read_parquet(path)
+    assert back[["query", "rank", "nct_id"]].equals(many[["query", "rank", "nct_id"]])
+    np.testing.assert_allclose(back["score"], many["score"])
+
+
+def test_similar_many_rejects_unknown_trials(index):
+    with pytest.raises(st.errors.TrialNotFoundError):
+        index.similar_many(["NCT99999999"], show_progress=False)
+
+
+def test_similar_ids_is_the_ranking_of_similar(index):
+    for q in _sample(index, 10):
+        ranked = index.similar_ids(q, k=10)
+        hits = index.similar(q, k=10)
+        assert ranked.nct_ids.tolist() == hits["nct_id"].tolist()
+        np.testing.assert_allclose(ranked.scores, hits["score"], atol=1e-7)
+    q = _sample(index, 1)[0]
+    ranked = index.similar_ids(q, k=4, focus="intervention", where={"phases": ["PHASE2"]})
+    hits = index.similar(q, k=4, focus="intervention", where={"phases": ["PHASE2"]})
+    assert ranked.nct_ids.tolist() == hits["nct_id"].tolist()
+    assert ranked.to_frame().columns.tolist() == ["rank", "nct_ids", "scores"]
+
+
+def test_a_changed_index_drops_its_derived_arrays(index, subset):
+    idx = st.TrialIndex.build(subset.iloc[:40], embedder=index.embedder, show_progress=False)
+    q = str(subset["nct_id"].iloc[0])
+    before = idx.similar_ids(q, k=5)
+    assert idx.store.derived  # made by the query
+    gone = str(before.nct_ids[0])
+    idx.remove(gone)
+    assert not idx.store.derived
+    after = idx.similar_ids(q, k=5)
+    assert gone not in after.nct_ids.tolist()
+    assert after.nct_ids.tolist() == idx.similar(q, k=5)["nct_id"].tolist()
