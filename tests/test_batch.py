@@ -83,3 +83,25 @@ def test_a_changed_index_drops_its_derived_arrays(index, subset):
     after = idx.similar_ids(q, k=5)
     assert gone not in after.nct_ids.tolist()
     assert after.nct_ids.tolist() == idx.similar(q, k=5)["nct_id"].tolist()
+
+
+def test_cli_related_writes_the_hits_of_similar(index, tmp_path):
+    from simtrials.cli.main import main
+
+    saved = index.save(tmp_path / "idx")
+    queries = _sample(index, 4)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# my trials\n" + "\n".join(queries) + "\n\n", encoding="utf-8")
+    out = tmp_path / "related.parquet"
+    argv = [
+        "related", str(saved), "--ids", str(ids), "-k", "3", "--out", str(out), "--no-progress"
+    ]  # fmt: skip
+    assert main(argv) == 0
+    table = pd.read_parquet(out)
+    assert table["query"].unique().tolist() == queries
+    for q in queries:
+        want = index.similar(q, k=3)["nct_id"].tolist()
+        assert table.loc[table["query"] == q, "nct_id"].tolist() == want
+    csv = tmp_path / "related.csv"
+    assert main([*argv[:-3], "--out", str(csv), "--no-progress"]) == 0
+    assert pd.read_csv(csv)["nct_id"].tolist() == table["nct_id"].tolist()

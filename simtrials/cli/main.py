@@ -8,7 +8,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from . import build, evaluate, fetch, info, landscape, query
+from . import build, evaluate, fetch, info, landscape, query, related
 from .values import PROG, CommandError, UsageError
 
 __all__ = ["main", "build_parser"]
@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, Callable, Callable]] = {
                query.run_search),
     "explain": (query.EXPLAIN_HELP, query.EXPLAIN_EPILOG, query.add_explain_arguments,
                 query.run_explain),
+    "related": (related.HELP, related.EPILOG, related.add_arguments, related.run),
     "landscape": (landscape.HELP, landscape.EPILOG, landscape.add_arguments, landscape.run),
     "eval": (evaluate.HELP, evaluate.EPILOG, evaluate.add_arguments, evaluate.run),
     "info": (info.HELP, info.EPILOG, info.add_arguments, info.run),
