@@ -22,7 +22,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from .textfmt import distinct
 from .vocab.abbreviations import expand_common
+from .vocab.interventions import GENERIC_ARM as GENERIC_INTERVENTIONS
 from .vocab.interventions import intervention_names
 
 __all__ = [
@@ -44,33 +46,15 @@ __all__ = [
 
 FIELDS: tuple[str, ...] = ("title", "summary", "conditions", "interventions", "eligibility", "all")
 # Chosen on the judged dev pairs (benchmarks/results/eval_*.json): the whole text and the
-# conditions carry the score; interventions are indexed for the per-field reasons only.
+# conditions carry the text score; the interventions (items) feed the intervention part of
+# simtrials.search.relatedness and the reasons.
 DEFAULT_FIELDS: dict[str, float] = {"all": 1.0, "conditions": 1.0, "interventions": 0.0}
-
-# Comparators and generic arms say nothing about what a trial studies.
-GENERIC_INTERVENTIONS = re.compile(
-    r"^(placebo|placebos|sham|sham procedure|sham comparator|saline|normal saline|vehicle|"
-    r"standard of care|standard care|usual care|best supportive care|control|control group|"
-    r"no intervention|no treatment|observation|matching placebo)\b",
-    re.I,
-)
 
 
 def _present(value: object) -> bool:
     if isinstance(value, list):
         return bool(value)
     return value is not None and not pd.isna(value) and str(value).strip() != ""
-
-
-def _distinct(items: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        key = item.strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            out.append(item.strip())
-    return out
 
 
 _PAREN = re.compile(r"\(([A-Za-z][A-Za-z0-9\-]{1,11})\)")
@@ -142,14 +126,14 @@ def expand_abbreviations(text: str, abbreviations: dict[str, str]) -> str:
 
 def condition_items(trial: pd.Series | dict) -> list[str]:
     """The distinct condition names of a trial: conditions, then MeSH terms, then keywords."""
-    return _distinct(
+    return distinct(
         [*trial.get("conditions", []), *trial.get("condition_mesh", []), *trial.get("keywords", [])]
     )
 
 
 def condition_set(trial: pd.Series | dict) -> list[str]:
     """The items of the set-valued ``conditions`` field: registered conditions and their MeSH terms."""
-    return _distinct([*trial.get("conditions", []), *trial.get("condition_mesh", [])])
+    return distinct([*trial.get("conditions", []), *trial.get("condition_mesh", [])])
 
 
 def intervention_set(trial: pd.Series | dict) -> list[str]:
@@ -168,7 +152,7 @@ def intervention_items(trial: pd.Series | dict, *, drop_generic: bool = True) ->
     names = [*trial.get("interventions", []), *trial.get("intervention_other_names", [])]
     if drop_generic:
         names = [n for n in names if not GENERIC_INTERVENTIONS.match(n.strip())]
-    return _distinct(names)
+    return distinct(names)
 
 
 def _raw_field(trial: pd.Series | dict, field: str) -> str:
@@ -198,16 +182,16 @@ def _raw_field(trial: pd.Series | dict, field: str) -> str:
             label = f"{itype.replace('_', ' ').lower()}: {name}" if itype else name
             items.append(label)
         others = [o for o in get("intervention_other_names", []) or [] if o]
-        text = "; ".join(_distinct(items))
+        text = "; ".join(distinct(items))
         if others:
-            text += f" ({', '.join(_distinct(others))})"
+            text += f" ({', '.join(distinct(others))})"
         extra = [
             d
             for i, d in enumerate(descs)
             if d and not GENERIC_INTERVENTIONS.match(names[i].strip())
         ]
         if extra:
-            text += ". " + " ".join(_distinct(extra))
+            text += ". " + " ".join(distinct(extra))
         return text.strip(" .")
     if field == "eligibility":
         value = get("eligibility_criteria")
@@ -244,7 +228,7 @@ def whole_text(trial: pd.Series | dict, *, expand: bool = True) -> str:
         title = get("official_title")
     if _present(title):
         parts.append(str(title).strip().rstrip("."))
-    conditions = _distinct(list(get("conditions", []) or []))
+    conditions = distinct(list(get("conditions", []) or []))
     if conditions:
         parts.append("Conditions: " + ", ".join(conditions))
     interventions = intervention_items(trial)

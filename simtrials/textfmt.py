@@ -1,11 +1,13 @@
-"""Shortening values for display: the one ``clip`` and ``short`` of simtrials."""
+"""Small text helpers: the one ``clip``, ``short`` and ``distinct`` of simtrials."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["clip", "short"]
+__all__ = ["clip", "short", "distinct"]
 
 
 def clip(text: str, n: int) -> str:
@@ -22,3 +24,15 @@ def short(value: object, width: int) -> str:
     else:
         text = str(value)
     return clip(text, width)
+
+
+def distinct(items: Iterable[str]) -> list[str]:
+    """The items stripped, in order, each once (compared case-blind), blanks left out."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = item.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(item.strip())
+    return out

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..textfmt import distinct
 from ._classes import CLASSES, KINDS, SPECIFIC_KINDS, TYPE_KINDS
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "text_classes",
     "split_text",
     "GENERIC_CLASSES",
+    "GENERIC_ARM",
     "UNINFORMATIVE_CLASSES",
     "CLASS_MATCH",
     "KIND_MATCH",
@@ -70,8 +72,8 @@ GENERIC_CLASSES = frozenset(
 CLASS_MATCH = 1.0
 KIND_MATCH = 0.6
 
-# Comparators and generic arms say nothing about what a trial studies.
-_GENERIC_ARM = re.compile(
+#: Comparator and background arms: they say nothing about what a trial studies.
+GENERIC_ARM = re.compile(
     r"^(placebo|placebos|sham|sham procedure|sham comparator|saline|normal saline|vehicle|"
     r"standard of care|standard care|usual care|best supportive care|control|control group|"
     r"no intervention|no treatment|observation|matching placebo)\b",
@@ -166,14 +168,7 @@ def intervention_names(trial: Mapping | pd.Series) -> list[str]:
     names = [it.name for it in items]
     if items:
         names += _listed(trial.get("intervention_other_names"))
-    seen: set[str] = set()
-    out = []
-    for name in names:
-        key = name.strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            out.append(name.strip())
-    return out
+    return distinct(names)
 
 
 def trial_interventions(trial: Mapping | pd.Series) -> list[InterventionItem]:
@@ -192,7 +187,7 @@ def trial_interventions(trial: Mapping | pd.Series) -> list[InterventionItem]:
     items: list[InterventionItem] = []
     seen: set[str] = set()
     for i, name in enumerate(names):
-        if _GENERIC_ARM.match(name.strip()) or name.strip().lower() in seen:
+        if GENERIC_ARM.match(name.strip()) or name.strip().lower() in seen:
             continue
         seen.add(name.strip().lower())
         itype = types[i] if i < len(types) and types[i] else None
