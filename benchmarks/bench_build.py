@@ -14,12 +14,18 @@ same batch size, in the same process:
 - **simtrials, warm cache**: the same build again with the now-filled Embedder: the build's
   cost beyond encoding.
 
+- **backends** (``--backends torch,onnx,onnx-int8``): for each Embedder backend, the same
+  vanilla texts encoded by it (no dedupe, no cache: the model alone), their cosine with the
+  vanilla float32 vectors, and a cold build with it (the exported ONNX model is cached under
+  ``$SIMTRIALS_CACHE``, exported once, outside the timing).
+
 The ratio is vanilla seconds / simtrials seconds (> 1: simtrials is faster). Target: >= 3x
 on CPU. Up to 8,769 trials are a seeded sample of the real corpus; more are the real corpus
 plus clones (see ``common.py``), whose texts are all new except recurring condition items.
 
     python benchmarks/bench_build.py --quick                     # 1,000 real trials, CPU
     python benchmarks/bench_build.py                             # all 8,769 real trials
+    python benchmarks/bench_build.py --n 500 --backends torch,onnx,onnx-int8
     python benchmarks/bench_build.py --device cuda --fp16 --batch-size 512 --n 560000
 """
 
@@ -104,9 +110,12 @@ def run_vanilla(
     return time.perf_counter() - t, time.process_time() - c
 
 
-def fresh_embedder(device: str, batch_size: int, fp16: bool) -> st.Embedder:
+def fresh_embedder(device: str, batch_size: int, fp16: bool, backend: str = "torch") -> st.Embedder:
     emb = st.Embedder(
-        device=device, batch_size=batch_size, precision="float16" if fp16 else "float32"
+        device=None if backend != "torch" else device,
+        batch_size=batch_size,
+        precision="float16" if fp16 else "float32",
+        backend=backend,
     )
     emb.dimension  # noqa: B018 - loads the model outside the timing
     emb.encode(WARMUP)
@@ -124,6 +133,47 @@ def run_simtrials(
     return time.perf_counter() - t, time.process_time() - c, idx
 
 
+def run_backends(
+    backends: list[str],
+    table: pd.DataFrame,
+    texts: dict[str, list[str]],
+    vanilla_s: float,
+    args: argparse.Namespace,
+) -> tuple[list[list[str]], dict[str, Any]]:
+    """Per backend: the vanilla texts through the model alone, cosine with float32, a cold build."""
+    flat = [t for f in ("all", "conditions", "interventions") for t in texts[f]]
+    ref = fresh_embedder("cpu", args.batch_size, False)._encode_windows(flat, show_progress=False)
+    rows, out = [], {}
+    for b in backends:
+        emb = fresh_embedder("cpu", args.batch_size, False, backend=b)
+        t, c = time.perf_counter(), time.process_time()
+        vecs = emb._encode_windows(flat, show_progress=False)
+        enc_s, enc_cpu = time.perf_counter() - t, time.process_time() - c
+        cos = (vecs * ref).sum(axis=1)
+        gc.collect()
+        build_s, build_cpu, _ = run_simtrials(table, emb, "cpu")
+        out[b] = {
+            "fingerprint": emb.fingerprint,
+            "encode_vanilla_texts_wall_cpu": [enc_s, enc_cpu],
+            "encode_vs_vanilla": common.ratio(vanilla_s, enc_s),
+            "build_wall_cpu": [build_s, build_cpu],
+            "build_vs_vanilla": common.ratio(vanilla_s, build_s),
+            "cosine_vs_float32": {"min": float(cos.min()), "mean": float(cos.mean())},
+        }
+        rows.append(
+            [
+                b,
+                f"{enc_s:.1f}",
+                f"{out[b]['encode_vs_vanilla']:.2f}x",
+                f"{build_s:.1f}",
+                f"{out[b]['build_vs_vanilla']:.2f}x",
+                f"{cos.min():.4f} / {cos.mean():.5f}",
+            ]
+        )
+        print(f"  backend {b}: {rows[-1][1:]}", flush=True)
+    return rows, out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 real trials")
@@ -138,6 +188,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--no-warm", action="store_true", help="skip the warm-cache rebuild")
     parser.add_argument("--progress", action="store_true", help="progress bars of the build")
+    parser.add_argument(
+        "--backends",
+        default="",
+        help="comma-separated Embedder backends to compare on the CPU (torch,onnx,onnx-int8)",
+    )
     parser.add_argument("--name", default=NAME, help="results file name (without .json)")
     args = parser.parse_args(argv)
     device = args.device
@@ -270,6 +325,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{common.ratio(speedup, TARGET_CPU):.2f} of it); the build without encode is "
             f"{common.ratio(warm, best_s[0]):.3f} of the build"
         )
+    backend_results: dict[str, Any] = {}
+    backends = [b for b in args.backends.split(",") if b]
+    if backends and v_times and not device.startswith("cuda"):
+        brows, backend_results = run_backends(backends, table, texts, best_v[0], args)
+        text += (
+            "\n\nBackends: the vanilla texts through each Embedder backend (the model alone), "
+            "and a cold build with it (x > 1: faster than vanilla torch encode)\n"
+            + common.table(
+                brows,
+                ["backend", "encode s", "vs vanilla", "build s", "vs vanilla", "cos min / mean"],
+            )
+        )
+        summary += "; " + ", ".join(
+            f"{b}: encode {r['encode_vs_vanilla']:.2f}x, build {r['build_vs_vanilla']:.2f}x, "
+            f"cos min {r['cosine_vs_float32']['min']:.4f}"
+            for b, r in backend_results.items()
+        )
     print("\n" + text, flush=True)
 
     profile = None
@@ -309,6 +381,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "simtrials": n / best_s[0],
             },
             "speedup_vs_vanilla": speedup,
+            "backends": backend_results,
             "speedup_vs_vanilla_cpu_time": speedup_cpu,
             "table": text,
             "summary": summary,

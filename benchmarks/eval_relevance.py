@@ -237,7 +237,7 @@ def run_comparison(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     trials = st.datasets.load_trials()
     qrels = st.datasets.load_relevance()
-    embedder = st.Embedder(cache_dir=args.cache_dir)
+    embedder = st.Embedder(cache_dir=args.cache_dir, backend=args.backend)
     print(f"{len(trials)} trials, {qrels['query'].nunique()} queries, {len(qrels)} judged pairs")
     systems, build_times = build_systems(trials, embedder)
     payload = _header(trials, qrels, embedder)
@@ -574,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument(
         "--cache-dir", default=str(REPO / ".cache" / "simtrials"), help="embedding cache"
+    )
+    parser.add_argument(
+        "--backend", default="torch", help="Embedder backend: torch, onnx or onnx-int8"
     )
     args = parser.parse_args(argv)
     pd.set_option("display.width", 200)
