@@ -147,3 +147,33 @@ def test_unknown_backend_or_gpu_onnx_is_a_value_error():
         st.Embedder(backend="openvino")
     with pytest.raises(ValueError, match="float32 on the CPU"):
         st.Embedder(backend="onnx-int8", device="cuda")
+
+
+# ---------------------------------------------------------------------- shipped vectors
+
+
+def test_shipped_vectors_seed_only_the_model_that_wrote_them(embedder, subset):
+    from pathlib import Path
+
+    from simtrials.embed_vectors import seed_cache, vectors_path
+
+    path = vectors_path(
+        Path(__file__).resolve().parents[1] / "data" / "vectors", embedder.fingerprint
+    )
+    assert path.is_file(), (
+        "data/vectors has no vectors of the default model: scripts/build_vectors.py"
+    )
+    texts = field_texts(subset.iloc[:5], ["all"])["all"]
+    fresh = st.Embedder()
+    fresh.dimension  # noqa: B018 - loads the model
+    added, what = seed_cache(fresh, path)
+    assert added > 20_000, what
+    calls = []
+    fresh._encode_windows = lambda t, **kw: calls.append(t)  # the seeded texts need no model
+    seeded = fresh.encode(texts)
+    assert calls == []
+    cos = (seeded * embedder.encode(texts)).sum(axis=1)
+    assert cos.min() > 0.9999
+    other = st.Embedder(pooling="mean")
+    other.dimension  # noqa: B018
+    assert seed_cache(other, path)[0] == 0  # other vectors: not seeded
