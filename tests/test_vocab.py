@@ -121,3 +121,20 @@ def test_common_shorthand_is_expanded_unless_defined_or_spelled_out():
     # words inside other words, and text in capitals, are not shorthand
     assert expand_common("MALLET FINGER IN ALL PATIENTS") == "MALLET FINGER IN ALL PATIENTS"
     assert expand_common("CALL or AMLODIPINE") == "CALL or AMLODIPINE"
+
+
+def test_the_anchor_test_never_changes_a_class(corpus):
+    """classify() skips a pattern when the text lacks all of its literal anchors: on real
+    names, titles and descriptions it finds exactly what searching every pattern finds."""
+    from simtrials.vocab.interventions import anchors, classify_slowly
+
+    texts = set()
+    for rec in corpus.sample(1500, random_state=3).to_dict("records"):
+        texts.update(rec["interventions"])
+        texts.update(str(rec[c]) for c in ("title", "official_title"))
+        texts.update(str(d)[:300] for d in rec["intervention_descriptions"])
+    texts |= {"THE EFFECT OF RELAXATION EXERCİSE ON COMFORT", "Immunization", "hUC-MSCs"}
+    assert len(texts) > 2000
+    assert [classify(t) for t in texts] == [classify_slowly(t) for t in texts]
+    assert anchors(r"vaccin|immuni[sz]ation") == ("vaccin", "immuni")
+    assert anchors(r"\bdiet\b|\w+") is None  # an alternative without a literal: always searched

@@ -105,19 +105,101 @@ class InterventionItem:
 
 
 @functools.lru_cache(maxsize=1)
-def _compiled() -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    return tuple((re.compile(p, re.I), cls, kind) for p, cls, kind, _src in CLASSES)
+def _compiled() -> tuple[tuple[re.Pattern[str], str, str, tuple[str, ...] | None], ...]:
+    return tuple((re.compile(p, re.I), cls, kind, anchors(p)) for p, cls, kind, _src in CLASSES)
 
 
-@functools.lru_cache(maxsize=65536)
+def _top_level_alternatives(pattern: str) -> list[str]:
+    parts, depth, in_class, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return parts + [pattern[start:]]
+
+
+def _required_text(alternative: str) -> str:
+    """The alternative with everything that may be absent from a match cut out: groups,
+    character classes, escapes, and characters a ``?`` or ``*`` makes optional."""
+    out, depth, in_class, i = [], 0, False, 0
+    while i < len(alternative):
+        ch = alternative[i]
+        nxt = alternative[i + 1] if i + 1 < len(alternative) else ""
+        if ch == "\\":
+            out.append("\0")
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            out.append("\0")
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            out.append("\0")
+        elif depth == 0:
+            if nxt in ("?", "*", "{"):
+                out.append("\0")  # an optional or repeated character
+            elif ch in "?*+{}.^$":
+                out.append("\0")
+            else:
+                out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def anchors(pattern: str) -> tuple[str, ...] | None:
+    """Lower-case strings one of which every match of ``pattern`` contains (the longest
+    literal run of each top-level alternative), or ``None`` when an alternative has none of
+    at least three characters: a cheap test that skips the regex for most texts."""
+    found = []
+    for alternative in _top_level_alternatives(pattern):
+        runs = [r for r in _required_text(alternative).split("\0") if len(r.strip()) >= 3]
+        if not runs:
+            return None
+        found.append(max(runs, key=len).lower())
+    return tuple(dict.fromkeys(found))
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def classify(text: str) -> tuple[str, ...]:
     """The classes named in ``text`` (an intervention name, other names …), table order.
 
     >>> classify("Tadalafil 5 mg")
     ('PDE5 inhibitor',)
     """
+    if not text.isascii():  # case-blind matching beyond ASCII ("İ") is the regex's to decide
+        return classify_slowly(text)
+    low = text.lower()
     found: list[str] = []
-    for pattern, cls, _kind in _compiled():
+    for pattern, cls, _kind, needles in _compiled():
+        if cls in found or (needles is not None and not any(n in low for n in needles)):
+            continue
+        if pattern.search(text):
+            found.append(cls)
+    return tuple(found)
+
+
+def classify_slowly(text: str) -> tuple[str, ...]:
+    """:func:`classify` without the anchor test (every pattern searched): the reference the
+    tests compare it with."""
+    found: list[str] = []
+    for pattern, cls, _kind, _needles in _compiled():
         if cls not in found and pattern.search(text):
             found.append(cls)
     return tuple(found)
