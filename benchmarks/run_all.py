@@ -2,7 +2,8 @@
 
 In one process the derived indexes are built once and shared (the 100k index of the query
 benchmark is the one the memory and add benchmarks use). Order: build, query, memory, add
-(add changes the 100k index, so it runs last). Each benchmark also writes
+(add changes the 100k index), batch (similar / similar_ids / similar_many on real trials:
+the small corpus with ``--quick``, else the full corpus and 500k derived). Each benchmark also writes
 ``benchmarks/results/<name>.json``; this writes ``benchmarks/results/run_all.json``.
 
     python benchmarks/run_all.py --quick          # make bench: a few minutes on 2 cores
@@ -18,6 +19,7 @@ import time
 from typing import Any
 
 import bench_add
+import bench_batch
 import bench_build
 import bench_memory
 import bench_query
@@ -28,6 +30,7 @@ BENCHES = {
     "query": bench_query,
     "memory": bench_memory,
     "add": bench_add,
+    "batch": bench_batch,
 }
 
 
@@ -49,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== {name} ===", flush=True)
         t = time.perf_counter()
         extra = ["--device", args.device] if name == "build" else []
-        outs[name] = BENCHES[name].main(quick + extra)
+        if name == "batch":  # its own sizes: the small corpus, or the full one and 500k derived
+            flags = [] if args.quick else ["--corpus", "full", "--derived", "500000"]
+        else:
+            flags = quick + extra
+        outs[name] = BENCHES[name].main(flags)
         seconds[name] = time.perf_counter() - t
 
     total = time.perf_counter() - t0
