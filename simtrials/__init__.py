@@ -19,14 +19,22 @@ from .search import Explanation, Hits
 if TYPE_CHECKING:
     from .trial_index import TrialIndex
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Imported on first use, so that `import simtrials` stays light and the readers and the
 # Embedder work where FAISS is not installed (e.g. a GPU machine encoding only).
 _LAZY = {"TrialIndex": "trial_index"}
+# Subpackages imported on first use: `st.plot` (needs matplotlib), `st.landscape`, `st.vocab`.
+_LAZY_MODULES = ("plot", "landscape", "vocab")
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
     if name in _LAZY:
         import importlib
 
