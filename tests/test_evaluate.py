@@ -277,6 +277,13 @@ def test_evaluate_is_deterministic_with_a_seed(systems, small_qrels):
     a = st.evaluate(systems["simtrials"], small_qrels, seed=5)
     b = st.evaluate(systems["simtrials"], small_qrels, seed=5)
     pd.testing.assert_frame_equal(a, b)
+    # the seed is what makes it so: another seed resamples other queries (other CIs), and the
+    # means, which no resample touches, stay the same
+    few = {"n_boot": 25}  # few resamples of 3 queries: their CI bounds depend on which
+    c, d = (st.evaluate(systems["simtrials"], small_qrels, seed=x, **few) for x in (5, 6))
+    assert (c["value"] == d["value"]).all()
+    bounds = c[["ci_low", "ci_high"]].to_numpy() != d[["ci_low", "ci_high"]].to_numpy()
+    assert bounds.any()
 
 
 def test_compare_a_system_with_itself_is_exactly_zero(systems, small_qrels):
