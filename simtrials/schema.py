@@ -28,6 +28,7 @@ Conventions
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 NCT_ID_PATTERN = r"^NCT[0-9]{8}$"  # ASCII digits: r"\d" would also accept other scripts' digits
+#: ``NCT_ID_PATTERN`` compiled: the one NCT ID check of the readers and the queries.
+NCT_ID_RE = re.compile(NCT_ID_PATTERN)
 
 # Dates are datetime64[ns], which holds 1677-09-22 … 2262-04-11; whole years inside that.
 DATE_MIN = pd.Timestamp("1678-01-01")

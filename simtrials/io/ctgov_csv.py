@@ -25,11 +25,10 @@ from typing import Any
 import pandas as pd
 
 from ..errors import TrialFormatError
+from ..schema import NCT_ID_RE
 from . import codes, values
 
 __all__ = ["parse_csv_frame", "column_key", "looks_like_trial_csv"]
-
-_NCT = re.compile(r"NCT[0-9]{8}")  # ASCII digits: r"\d" would also accept other scripts' digits
 
 
 def column_key(name: str) -> str:
@@ -198,7 +197,7 @@ def _parse_row(
         raise TrialFormatError(
             "the record has no NCT ID", source=source, position=pos, field=cols["nct_id"]
         )
-    if not _NCT.fullmatch(nct):
+    if not NCT_ID_RE.fullmatch(nct):
         raise TrialFormatError(
             f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",
             source=source,

@@ -8,15 +8,13 @@ wrong type raises :class:`~simtrials.errors.TrialFormatError` naming its JSON pa
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from ..errors import TrialFormatError
+from ..schema import NCT_ID_RE
 from . import codes, values
 
 __all__ = ["parse_study", "is_study"]
-
-_NCT = re.compile(r"NCT[0-9]{8}")  # ASCII digits: r"\d" would also accept other scripts' digits
 
 
 def is_study(obj: Any) -> bool:
@@ -134,7 +132,7 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     if nct is None:
         raise r.error("protocolSection.identificationModule.nctId", "the study has no NCT ID")
     nct = nct.strip()
-    if not _NCT.fullmatch(nct):
+    if not NCT_ID_RE.fullmatch(nct):
         raise r.error(
             "protocolSection.identificationModule.nctId",
             f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits",

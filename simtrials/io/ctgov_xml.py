@@ -18,7 +18,6 @@ line breaks and list bullets ("-  " instead of "* ") may differ.
 
 from __future__ import annotations
 
-import re
 import textwrap
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -28,11 +27,11 @@ import defusedxml
 import defusedxml.ElementTree as DET
 
 from ..errors import TrialFormatError
+from ..schema import NCT_ID_RE
 from . import codes, values
 
 __all__ = ["parse_clinical_study", "looks_like_xml"]
 
-_NCT = re.compile(r"NCT[0-9]{8}")
 _ROOT = "clinical_study"
 
 
@@ -161,7 +160,7 @@ def parse_clinical_study(
     nct = s.text("id_info/nct_id")
     if nct is None:
         raise s.error("id_info/nct_id", "the study has no NCT ID")
-    if not _NCT.fullmatch(nct):
+    if not NCT_ID_RE.fullmatch(nct):
         raise s.error(
             "id_info/nct_id", f"invalid NCT ID {nct!r}; expected 'NCT' followed by 8 digits"
         )

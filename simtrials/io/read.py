@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import TrialFormatError
+from ..textfmt import clip
 from .archive import MAX_MEMBER_BYTES, check_limit
 from .content import Context, Errors, TrialFormatWarning, from_bytes, from_json, from_path
 
@@ -106,10 +107,6 @@ def _sources(source: Source | list[Source]) -> Iterable[Source]:
         yield source
 
 
-def _clip(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def _name(src: Any) -> str:
     if isinstance(src, (str, os.PathLike)):
         return str(src)
@@ -137,11 +134,11 @@ def _read_one(src: Source, ctx: Context) -> list[dict] | pd.DataFrame:
             exists = path.exists()
         except OSError as exc:  # e.g. "File name too long": the str is content, not a path
             raise TrialFormatError(
-                f"cannot use the str as a path ({exc.strerror}){hint}", source=_clip(str(src))
+                f"cannot use the str as a path ({exc.strerror}){hint}", source=clip(str(src), 60)
             ) from None
         if not exists:
             if hint:
-                raise TrialFormatError(f"no such file{hint}", source=_clip(str(src)))
+                raise TrialFormatError(f"no such file{hint}", source=clip(str(src), 60))
             raise FileNotFoundError(f"no such file: {path}")
         return from_path(path, ctx)
     if isinstance(src, (bytes, bytearray, memoryview)):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..textfmt import clip
 from .figures import phase_order
 from .stopped import NOT_GIVEN
 
@@ -74,14 +75,10 @@ def _empty(ax: Axes, land: Landscape, title: str, message: str = "not available"
     ax.set_yticks([])
 
 
-def _short(text: str, width: int = 38) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _barh(ax: Axes, labels, values, colours=None, *, label: str | None = None) -> None:
     y = np.arange(len(labels))
     ax.barh(y, values, color=colours if colours is not None else "tab:blue", label=label)
-    ax.set_yticks(y, [_short(str(v)) for v in labels], fontsize=8)
+    ax.set_yticks(y, [clip(str(v), 38) for v in labels], fontsize=8)
     ax.invert_yaxis()
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", alpha=0.3)
@@ -204,7 +201,7 @@ def _design(ax: Axes, land: Landscape) -> None:
                 ax.text(
                     left + share / 2,
                     y,
-                    _short(str(value), 14),
+                    clip(str(value), 14),
                     ha="center",
                     va="center",
                     fontsize=6,
