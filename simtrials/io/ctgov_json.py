@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import TrialFormatError
 from ..schema import NCT_ID_RE
+from ..textfmt import clip
 from . import codes, values
 
 __all__ = ["parse_study", "is_study"]
@@ -54,7 +55,7 @@ class _Reader:
             return None
         if not isinstance(node, kind) or (isinstance(node, bool) and bool not in _as_tuple(kind)):
             raise self.error(
-                label, f"expected {_kind_name(kind)}, got {type(node).__name__} {_short(node)}"
+                label, f"expected {_kind_name(kind)}, got {type(node).__name__} {_repr(node)}"
             )
         return node
 
@@ -68,7 +69,7 @@ class _Reader:
             if item is not None and not isinstance(item, str):
                 raise self.error(
                     path if at is None else f"{at}.{path}",
-                    f"expected a list of strings, found {type(item).__name__} {_short(item)}",
+                    f"expected a list of strings, found {type(item).__name__} {_repr(item)}",
                 )
         return [item for item in items if item is not None]
 
@@ -103,11 +104,6 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def parse_study(study: Any, *, source: str | None = None, position: int | None = None) -> dict:
     """Turn one API v2 study dict into a normalized record (a dict of schema columns).
 
@@ -121,7 +117,7 @@ def parse_study(study: Any, *, source: str | None = None, position: int | None =
     if not isinstance(study, dict):
         raise r.error(
             "protocolSection",
-            f"expected a study object, got {type(study).__name__} {_short(study)}",
+            f"expected a study object, got {type(study).__name__} {_repr(study)}",
         )
     if "protocolSection" not in study:
         raise r.error("protocolSection", "not an API v2 study: it has no 'protocolSection'")
@@ -290,3 +286,8 @@ def _arm_groups(r: _Reader, path: str) -> tuple[list[str], list[str], list[str]]
         types.append(values.parse_code(r.text("type", arm, at)) or "")
         descs.append((r.text("description", arm, at) or "").strip())
     return labels, types, descs
+
+
+def _repr(value: Any) -> str:
+    """A value as an error message shows it: its repr, clipped to 60 characters."""
+    return clip(repr(value), 60)
