@@ -179,8 +179,6 @@ def resolve(query: Any, store: TrialStore, fields: Iterable[str], encode: Encode
             vectors[f] = vecs[pos : pos + len(its)]
             pos += len(its)
     whole_vec = vectors["all"] if "all" in vectors else (vecs[-1] if whole else None)
-    label = nct_id or "draft query"
-    q = Query(label, nct_id, record, vectors, whole_vec, store.lexical.query_vector(whole))
     if "conditions" not in vectors and whole:
         # a draft with no conditions listed: its conditions are what its title says
         title = _title_text(record)
@@ -189,6 +187,8 @@ def resolve(query: Any, store: TrialStore, fields: Iterable[str], encode: Encode
         )
         if condition_text:
             vectors["conditions"] = encode([condition_text])
+    label = nct_id or "draft query"
+    q = Query(label, nct_id, record, vectors, whole_vec, store.lexical.query_vector(whole))
     return _with_parts(q)
 
 

@@ -53,27 +53,38 @@ def score_rows(
         weights = FOCUS["both"]
     if arrays.whole(store, rows):
         return score_block(store, [q], scoring, weights).take((0, rows))
-    parts = text_parts(store, q, rows, scoring)
-    cond = _item_similarity(store, "conditions", q.condition_items, rows)
-    inter = _item_similarity(store, "interventions", q.intervention_items, rows)
+    per_field = _per_field(store, q, rows, scoring)
+    parts = text_parts(store, q, rows, scoring, per_field)
+
+    def items(field: str, vectors: np.ndarray | None) -> np.ndarray:
+        # a record's set field and its items are the same vectors: match them once
+        if field in per_field and vectors is q.vectors.get(field):
+            return per_field[field]
+        return field_similarity(store, field, vectors, rows)
+
+    cond = items("conditions", q.condition_items)
+    inter = items("interventions", q.intervention_items)
     kind = store.kinds.match(*q.kinds, rows)
     rel = relatedness(parts.score, cond, inter, kind, weights)
     return parts.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
 
 
-def _item_similarity(
-    store: TrialStore, field: str, items: np.ndarray | None, rows: np.ndarray
-) -> np.ndarray:
-    """Best-match cosine of the query's items with the trials' items of a set field."""
-    if items is None or field not in store.sets:
-        return np.full(len(rows), np.nan, dtype=np.float32)
-    return store.sets[field].best_match(items, store.ids[rows])
+def _per_field(store: TrialStore, q: Query, rows: np.ndarray, scoring: Scoring) -> dict:
+    return {f: field_similarity(store, f, q.vectors.get(f), rows) for f in scoring.fields}
 
 
-def text_parts(store: TrialStore, q: Query, rows: np.ndarray, scoring: Scoring) -> Parts:
-    """The text score :class:`~simtrials.search.score.Parts` (fields, lexical, fused)."""
+def text_parts(
+    store: TrialStore,
+    q: Query,
+    rows: np.ndarray,
+    scoring: Scoring,
+    per_field: dict[str, np.ndarray] | None = None,
+) -> Parts:
+    """The text score :class:`~simtrials.search.score.Parts` (fields, lexical, fused);
+    ``per_field``: the fields' similarities when the caller has them (not changed)."""
     fields = scoring.fields
-    per_field = {f: field_similarity(store, f, q.vectors.get(f), rows) for f in fields}
+    if per_field is None:
+        per_field = _per_field(store, q, rows, scoring)
 
     def cross(mask: np.ndarray) -> dict[str, np.ndarray] | None:
         if q.whole is None:
