@@ -14,6 +14,7 @@ from .values import (
     parse_where,
     positive_int,
     query_arg,
+    where_option,
 )
 
 HELP = (
@@ -34,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="an NCT ID, a JSON file with a study or draft, or a free text",
     )
     p.add_argument("-k", type=positive_int, default=50, help="how many related trials (default 50)")
-    p.add_argument("--where", action="append", metavar="FILTER", help="filter, as in `similar`")
+    where_option(p)
     focus_option(p)
     p.add_argument("--plot", metavar="OUT.png", help="also draw the figure to this file")
     format_option(p, ("text", "json"))

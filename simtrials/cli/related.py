@@ -14,6 +14,7 @@ from .values import (
     load_index,
     parse_where,
     positive_int,
+    where_option,
 )
 
 HELP = "the related trials of every indexed trial (or of a list) as one parquet or CSV table"
@@ -35,9 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-k", type=positive_int, default=DEFAULT_K, help=f"hits per trial (default {DEFAULT_K})"
     )
-    p.add_argument(
-        "--where", action="append", metavar="FILTER", help="filter the hits, as in 'similar'"
-    )
+    where_option(p)
     focus_option(p)
     p.add_argument(
         "--out", required=True, metavar="FILE", help="the table to write: .parquet or .csv"

@@ -237,6 +237,13 @@ def query_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-k", type=positive_int, default=DEFAULT_K, help=f"how many trials (default {DEFAULT_K})"
     )
+    where_option(p)
+    focus_option(p)
+    format_option(p)
+
+
+def where_option(p: argparse.ArgumentParser) -> None:
+    """``--where FILTER`` (repeatable), read by :func:`parse_where`."""
     p.add_argument(
         "--where",
         action="append",
@@ -244,8 +251,6 @@ def query_options(p: argparse.ArgumentParser) -> None:
         help="filter, repeatable: phases=PHASE2,PHASE3 | overall_status=RECRUITING | "
         "'start_date>=2015-01-01' | start_date=2015-01-01..2020-12-31",
     )
-    focus_option(p)
-    format_option(p)
 
 
 def focus_option(p: argparse.ArgumentParser) -> None:
