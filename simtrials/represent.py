@@ -132,15 +132,22 @@ def condition_items(trial: pd.Series | dict) -> list[str]:
 
 
 def condition_set(trial: pd.Series | dict) -> list[str]:
-    """The items of the set-valued ``conditions`` field: registered conditions and their MeSH terms."""
-    return distinct([*trial.get("conditions", []), *trial.get("condition_mesh", [])])
+    """The items of the set-valued ``conditions`` field: registered conditions and their MeSH
+    terms, common clinical shorthand spelled out ("AML" -> "AML (acute myeloid leukemia)", so
+    that it matches "Acute Myeloid Leukemia"; :func:`simtrials.vocab.expand_common`)."""
+    return _spelled_out([*trial.get("conditions", []), *trial.get("condition_mesh", [])])
 
 
 def intervention_set(trial: pd.Series | dict) -> list[str]:
     """The items of the set-valued ``interventions`` field: the names of the interventions a
     trial tests (placebo, usual care and measurement-only arms such as a blood draw left out)
-    and its other names (see :func:`simtrials.vocab.intervention_names`)."""
-    return intervention_names(trial)
+    and its other names (see :func:`simtrials.vocab.intervention_names`), common shorthand
+    spelled out as in :func:`condition_set`."""
+    return _spelled_out(intervention_names(trial))
+
+
+def _spelled_out(items: Iterable[str]) -> list[str]:
+    return distinct([expand_common(item) for item in items])
 
 
 # Fields whose similarity is the best match between two sets of items, each with its own vector.

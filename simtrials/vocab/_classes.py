@@ -76,7 +76,8 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Cord Blood Stem Cell Transplantation",
     ),
     (
-        r"\bcar[- ]?t\b|\bcar[- ]t[- ]cells?|chimeric antigen receptor|\b\w+leucel\b|star-t\b|\btcr-t\b",
+        r"\bcar[- ]?t\b|\bcar[- ]t[- ]cells?|\bcar\b[\w -]{0,30}\bt[- ]cells?|chimeric antigen receptor|"
+        r"\b\w+leucel\b|star-t\b|\btcr-t\b",
         "CAR-T / engineered T cells",
         "cell therapy",
         "MeSH: Receptors, Chimeric Antigen; INN -leucel",
@@ -317,7 +318,8 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
     (rf"{_W}caine\b|local anaesthe|local anesthe", "local anaesthetic", "drug", "INN -caine"),
     (
         r"nerve block|plane block|epidural|caudal block|spinal an(?:a)?esthesia|regional an(?:a)?esthesia|"
-        r"transforaminal|nerve root (?:block|infiltration)|facet (?:joint )?injection",
+        r"transforaminal (?:epidural|injection|block|steroid)|nerve root (?:block|infiltration)|"
+        r"facet (?:joint )?injection",
         "nerve block / epidural injection",
         "procedure",
         "MeSH: Nerve Block; Injections, Epidural",
@@ -504,7 +506,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         r"glaucoma (?:drainage|implant)|\bmigs\b|micro ?stent|sclerost|sclerotomy|trabeculectomy|"
-        r"trabecular|shunt",
+        r"trabecular|shunt|gel stent|supraciliary|suprachoroidal (?:stent|implant|device)",
         "glaucoma surgery / drainage implant",
         "procedure",
         "MeSH: Glaucoma Drainage Implants; Trabeculectomy",
@@ -525,7 +527,8 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
     ),
     (
         r"discectomy|diskectomy|microdiscectomy|nucleoplasty|spinal fusion|laminectomy|decompression surgery|"
-        r"disc (?:replacement|arthroplasty|system)|cervical disc",
+        r"disc (?:replacement|arthroplasty|system)|cervical disc|interbody|\b[atpx]lif\b|\bacdf\b|"
+        r"(?:spinal|lumbar|cervical) arthrodesis|pedicle (?:screw|fixation)",
         "spine surgery",
         "procedure",
         "MeSH: Diskectomy; Spinal Fusion",
@@ -630,7 +633,8 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
     # ---------------------------------------------------------------- diagnostics and sampling
     (
         r"\bpet\b|positron|\[1[18]\s?[cf]\]|\b1[18]f\b|\bf[- ]?18\b|florbeta\w+|flutemetamol|\bfdg\b|\bpib\b|"
-        r"\bav-?45\b|tau (?:pet|imaging)|\bspect\b|datscan|\w+ga ?68|tracer",
+        r"\bav-?45\b|tau (?:pet|imaging)|\bspect\b|datscan|\w+ga ?68|\b68 ?ga\b|\bga[- ]68\b|"
+        r"gallium[- ]68|tracer",
         "PET / nuclear imaging",
         "diagnostic test",
         "MeSH: Positron-Emission Tomography",
