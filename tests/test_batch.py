@@ -72,6 +72,37 @@ def test_similar_ids_is_the_ranking_of_similar(index):
     assert ranked.to_frame().columns.tolist() == ["rank", "nct_ids", "scores"]
 
 
+def index_weights(focus):
+    from simtrials.search.relatedness import resolve_weights
+
+    return resolve_weights(focus)
+
+
+@pytest.mark.parametrize("focus", [None, "condition", "intervention"])
+def test_bounds_skip_only_trials_that_cannot_be_hits(index, monkeypatch, focus):
+    """The text-score bounds (similarity.score_top) leave the hits and scores exactly as
+    scoring the condition and intervention parts of every trial gives them."""
+    from simtrials.search import similarity
+
+    queries, ks = _sample(index, 20), [1, 10, 40]
+    pruned = {(q, k): index.similar_ids(q, k=k, focus=focus) for q in queries for k in ks}
+    many = index.similar_many(queries, k=10, focus=focus, show_progress=False)
+    rows, q = np.arange(len(index)), index.query(queries[0])
+    kept, _ = similarity.score_top(index.store, q, rows, 10, index.scoring, index_weights(focus))
+    if focus is None:  # the default: the parts are a small share, most trials are skipped
+        assert 10 <= len(kept) < len(rows) // 2
+    kept, _ = similarity.score_top(index.store, q, rows, 10, index.scoring, {"text": 0, "both": 1})
+    assert len(kept) == len(rows)  # no text share: nothing can be skipped
+    monkeypatch.setattr(similarity, "bounds", lambda weights: None)  # score every trial
+    for (q, k), got in pruned.items():
+        want = index.similar_ids(q, k=k, focus=focus)
+        assert got.nct_ids.tolist() == want.nct_ids.tolist(), (q, k)
+        np.testing.assert_allclose(got.scores, want.scores, atol=1e-6)
+    full = index.similar_many(queries, k=10, focus=focus, show_progress=False)
+    assert many[["query", "nct_id"]].equals(full[["query", "nct_id"]])
+    np.testing.assert_allclose(many[SCORES], full[SCORES], atol=1e-6)
+
+
 def test_a_changed_index_drops_its_derived_arrays(index, subset):
     idx = st.TrialIndex.build(subset.iloc[:40], embedder=index.embedder, show_progress=False)
     q = str(subset["nct_id"].iloc[0])

@@ -29,6 +29,7 @@ __all__ = [
     "text_cosines",
     "set_best_match",
     "lexical_matrix",
+    "lexical_rows",
     "lexical_scores",
     "WHOLE",
 ]
@@ -70,12 +71,19 @@ def whole(store: TrialStore, rows: np.ndarray) -> bool:
 # ---------------------------------------------------------------------- text fields
 
 
+def _transposed(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` (n x d) laid out as a C-contiguous d x n array, returned as its (n x d)
+    view: ``queries @ view.T`` then reads the array in order, about twice as fast on a CPU
+    as the product with a row-major (n x d) array (the product is memory-bound)."""
+    return np.ascontiguousarray(vectors.T).T
+
+
 def field_matrix(store: TrialStore, field: str) -> tuple[np.ndarray, np.ndarray]:
     """``(vectors, has)`` of a text field in row order (zeros where a trial lacks it)."""
 
     def make() -> tuple[np.ndarray, np.ndarray]:
         fv = store.vectors[field]
-        return fv.get(store.ids), fv.has(store.ids)
+        return _transposed(fv.get(store.ids)), fv.has(store.ids)
 
     return cached(store, ("field", field), make)
 
@@ -113,7 +121,7 @@ def item_matrix(store: TrialStore, field: str) -> np.ndarray:
     return cached(
         store,
         ("items", field),
-        lambda: sets.vectors.get(np.arange(len(sets.items), dtype=np.int64)),
+        lambda: _transposed(sets.vectors.get(np.arange(len(sets.items), dtype=np.int64))),
     )
 
 
@@ -141,9 +149,12 @@ def set_best_match(
     # items x queries, C order: the rows of a trial's items are gathered and reduced at once
     per_item = np.ascontiguousarray(np.maximum.reduceat(sims, starts, axis=0).T)
     has_rows, passes = item_passes(store, field)
-    best = per_item[flat[indptr[has_rows]]]  # trials x queries: each trial's first item,
-    for pos, at in passes:  # then its j-th item where it has one (j = 1, 2 …)
-        best[pos] = np.maximum(best[pos], per_item[flat[at]])
+    if len(present) == 1:  # one query: a segmented max over each trial's items
+        best = np.maximum.reduceat(per_item[flat, 0], indptr[has_rows])[:, None]
+    else:  # a block: each trial's first item, then its j-th where it has one (j = 1, 2 …)
+        best = per_item[flat[indptr[has_rows]]]
+        for pos, at in passes:
+            best[pos] = np.maximum(best[pos], per_item[flat[at]])
     out[np.asarray(present)[:, None], has_rows[None, :]] = best.T
     return out
 
@@ -174,6 +185,18 @@ def lexical_matrix(store: TrialStore) -> sp.csr_matrix:
     """The TF-IDF rows of every trial (as ``LexicalIndex.scores`` weighs them)."""
     lex = store.lexical
     return cached(store, "lexical", lambda: lex._weigh(lex.counts, lex._idf()))
+
+
+def lexical_rows(store: TrialStore, query: sp.csr_matrix | None, rows: np.ndarray) -> np.ndarray:
+    """TF-IDF cosine of one query vector with the trials at ``rows`` (``LexicalIndex.scores``):
+    from the weighted rows of :func:`lexical_matrix` when a query over every trial has made
+    them, else weighing just those rows (an ANN shortlist of a large index)."""
+    weighted = store.derived.get("lexical")
+    if weighted is None or query is None:
+        return store.lexical.scores(query, rows)
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.float32)
+    return np.asarray((weighted[rows] @ query.T).todense(), dtype=np.float32).ravel()
 
 
 def lexical_scores(store: TrialStore, queries: sp.csr_matrix) -> np.ndarray:

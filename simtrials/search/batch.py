@@ -5,9 +5,10 @@
   that needs no reasons (``TrialIndex.similar_ids``).
 - :func:`similar_many`: the related lists of many indexed trials (``None``: all) in one long
   DataFrame (``query, rank, nct_id, score``, the reasons and the score's parts), exactly the
-  hits ``similar(q, k)`` gives for each; queries are scored in blocks by matrix products
-  (:func:`simtrials.search.similarity.score_block`), and with ``path`` each block is written to
-  a parquet file as it is done (bounded memory).
+  hits ``similar(q, k)`` gives for each; the text scores of a block of queries come from
+  matrix products (:func:`simtrials.search.similarity.text_scores`), then each query's few
+  possible hits are scored in full (:func:`simtrials.search.similarity.score_top`), and with
+  ``path`` each block is written to a parquet file as it is done (bounded memory).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 
 from ..defaults import DEFAULT_K
 from ..represent import GENERIC_INTERVENTIONS, condition_items, intervention_items
-from . import arrays, candidates, explain, hits, similarity, words
+from . import arrays, candidates, explain, hits, relatedness, similarity, words
 from .filters import filter_mask, validate_where
 from .query import Query, check_k, id_list, require_known
 from .score import Parts
@@ -54,7 +55,7 @@ def rank(
         store, q, k, where, shortlist, exact=index.exact,
         exact_threshold=index.exact_threshold, weights=index.scoring.fields,
     )  # fmt: skip
-    parts = similarity.score_rows(store, q, rows, index.scoring, weights)
+    rows, parts = similarity.score_top(store, q, rows, k, index.scoring, weights)
     order = hits.top_of(parts.score, arrays.nct_rank(store)[rows], k)
     return rows[order], parts.take(order)
 
@@ -158,43 +159,66 @@ def _block_frame(
     weights: Mapping,
     reasons: _Reasons,
 ) -> pd.DataFrame:
-    """The long table of one block of indexed queries."""
+    """The long table of one block of indexed queries: the text scores of the block at once
+    (matrix products), then each query's few possible hits scored in full
+    (:func:`simtrials.search.similarity.score_top`)."""
     store = index.store
     qs = _queries(index, qrows)
-    parts = similarity.score_block(store, qs, index.scoring, weights)
-    score = parts.score.copy()
-    if allowed is not None:
-        score[:, ~allowed] = -np.inf
-    score[np.arange(len(qrows)), qrows] = -np.inf  # a trial is never its own hit
     keys = arrays.nct_rank(store)
-    qi, ri = [], []
-    for i in range(len(qrows)):
-        order = hits.top_of(score[i], keys, k)
-        order = order[np.isfinite(score[i, order])]
-        qi.append(np.full(len(order), i))
-        ri.append(order)
-    qi_a = np.concatenate(qi) if qi else np.zeros(0, np.int64)
-    rows = np.concatenate(ri) if ri else np.zeros(0, np.int64)
-    ranks = np.concatenate([np.arange(1, len(o) + 1) for o in ri]) if ri else rows
-    shared = [reasons.of(int(qrows[i]), int(r)) for i, r in zip(qi_a, rows)]
-    cond, inter, kind = (a[qi_a, rows] for a in (parts.condition, parts.intervention, parts.kind))
+    ranked = []  # per query: (rows in rank order, their Parts)
+    if relatedness.bounds(weights) is None:  # no text share: every trial's parts, at once
+        block = similarity.score_block(store, qs, index.scoring, weights)
+        texts = None
+    else:
+        block, texts = None, similarity.text_scores(store, qs, index.scoring)
+    for i, qrow in enumerate(qrows.tolist()):
+        ok = np.ones(len(store), dtype=bool) if allowed is None else allowed.copy()
+        ok[qrow] = False  # a trial is never its own hit
+        rows = np.flatnonzero(ok)
+        if block is not None:
+            parts = block.take((i, rows))
+        else:
+            rows, parts = similarity.score_top(
+                store, qs[i], rows, k, index.scoring, weights, texts[i, rows]
+            )
+        order = hits.top_of(parts.score, keys[rows], k)
+        ranked.append((rows[order], parts.take(order)))
+    return _long_frame(store, qs, qrows, ranked, reasons)
+
+
+def _long_frame(
+    store, qs: list[Query], qrows: np.ndarray, ranked: list[tuple[np.ndarray, Parts]], reasons
+) -> pd.DataFrame:
+    """One long table of ranked hits: ``query, rank, nct_id, score``, the words, the parts."""
+    qi = np.concatenate([np.full(len(r), i) for i, (r, _) in enumerate(ranked)])
+    rows = np.concatenate([r for r, _ in ranked])
+
+    def cat(get) -> np.ndarray:
+        return np.concatenate([get(p) for _, p in ranked])
+
+    shared = [reasons.of(int(qrows[i]), int(r)) for i, r in zip(qi, rows)]
+    cond, inter, kind = (
+        cat(lambda p: p.condition),
+        cat(lambda p: p.intervention),
+        cat(lambda p: p.kind),
+    )
     out: dict[str, Any] = {
-        "query": store.nct[qrows][qi_a],
-        "rank": ranks,
+        "query": store.nct[qrows][qi],
+        "rank": np.concatenate([np.arange(1, len(r) + 1) for r, _ in ranked]),
         "nct_id": store.nct[rows],
-        "score": parts.score[qi_a, rows],
+        "score": cat(lambda p: p.score),
         "condition_match": [words.condition_words(c, s[0]) for c, s in zip(cond, shared)],
         "intervention_match": [
             words.intervention_words(qs[i].kinds, store.kinds.labels(r), v, kd, s[1])
-            for i, r, v, kd, s in zip(qi_a, rows, inter, kind, shared)
+            for i, r, v, kd, s in zip(qi, rows, inter, kind, shared)
         ],
         "score_condition": cond,
         "score_intervention": inter,
-        "score_text": parts.text[qi_a, rows],
+        "score_text": cat(lambda p: p.text),
     }
-    for f, sims in parts.per_field.items():
-        out[f"score_{f}"] = sims[qi_a, rows]
-    out["score_lexical"] = parts.lexical[qi_a, rows]
+    for f in ranked[0][1].per_field:
+        out[f"score_{f}"] = cat(lambda p, f=f: p.per_field[f])
+    out["score_lexical"] = cat(lambda p: p.lexical)
     out["shared_conditions"] = [s[0] for s in shared]
     out["shared_interventions"] = [s[1] for s in shared]
     return pd.DataFrame(out)

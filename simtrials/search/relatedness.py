@@ -32,7 +32,7 @@ mix at query time, without rebuilding.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +47,7 @@ __all__ = [
     "RELATED_CONDITION_RAMP",
     "ramp",
     "resolve_weights",
+    "bounds",
     "Relatedness",
     "relatedness",
 ]
@@ -118,6 +119,28 @@ def resolve_weights(
     if not any(out.values()):
         raise ValueError("at least one weight must be above 0")
     return out
+
+
+def bounds(weights: Mapping[str, float]) -> Callable[[np.ndarray], tuple] | None:
+    """``f(text) -> (lo, hi)``: the least and the most score a trial with text score ``text``
+    can get under ``weights``, whatever its condition and intervention parts; ``None`` when
+    the text has no weight (the parts alone decide).
+
+    The three events of the module doc are exclusive, so their weighted chances add up to at
+    most the largest weight ``top``: the score lies in ``[w_text*T, w_text*T + top] / (w_text
+    + top)``, clipped to [0, 1] as :func:`relatedness` clips it.
+    """
+    w = {p: float(weights.get(p, 0.0)) for p in PARTS}
+    top = max(w["condition"], w["intervention"], w["both"])
+    if w["text"] <= 0:
+        return None
+    den = w["text"] + top
+
+    def f(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = w["text"] * np.asarray(text, np.float64)
+        return np.clip(t / den, 0, 1), np.clip((t + top) / den, 0, 1)
+
+    return f
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,13 @@ When the candidates are a large part of the index (an exact search), every trial
 once over the arrays of :mod:`simtrials.search.arrays` (:func:`score_block`, which also scores
 a block of queries for ``similar_many``); a few candidates (an ANN shortlist) are read one by
 one from the stores. Both give the same scores.
+
+The text score of every trial is cheap next to the condition and intervention parts (the
+intervention names are the largest item set). Since those parts add at most
+``top / (w_text + top)`` to a score (:func:`simtrials.search.relatedness.bounds`), a query
+that wants the ``k`` best needs the parts only for the trials whose text score alone could
+still reach the ``k``-th best: :func:`score_top` scores the text of every trial, then the parts
+of those few (the same hits and scores as scoring every trial).
 """
 
 from __future__ import annotations
@@ -16,13 +23,13 @@ import numpy as np
 
 from . import arrays
 from .query import Query
-from .relatedness import FOCUS, relatedness
+from .relatedness import FOCUS, bounds, relatedness
 from .score import Parts, Scoring, cosines, score
 
 if TYPE_CHECKING:
     from ..index.store import TrialStore
 
-__all__ = ["field_similarity", "score_rows", "score_block", "text_parts"]
+__all__ = ["field_similarity", "score_rows", "score_block", "score_top", "text_parts", "text_block"]
 
 
 def field_similarity(
@@ -54,12 +61,19 @@ def score_rows(
     if arrays.whole(store, rows):
         return score_block(store, [q], scoring, weights).take((0, rows))
     per_field = _per_field(store, q, rows, scoring)
-    parts = text_parts(store, q, rows, scoring, per_field)
+    return _with_parts(store, q, rows, text_parts(store, q, rows, scoring, per_field), weights)
+
+
+def _with_parts(
+    store: TrialStore, q: Query, rows: np.ndarray, parts: Parts, weights: Mapping[str, float]
+) -> Parts:
+    """``parts`` (the text score of the trials at ``rows``) mixed with the condition and
+    intervention parts, read one trial at a time from the stores."""
 
     def items(field: str, vectors: np.ndarray | None) -> np.ndarray:
         # a record's set field and its items are the same vectors: match them once
-        if field in per_field and vectors is q.vectors.get(field):
-            return per_field[field]
+        if field in parts.per_field and vectors is q.vectors.get(field):
+            return parts.per_field[field]
         return field_similarity(store, field, vectors, rows)
 
     cond = items("conditions", q.condition_items)
@@ -67,6 +81,47 @@ def score_rows(
     kind = store.kinds.match(*q.kinds, rows)
     rel = relatedness(parts.score, cond, inter, kind, weights)
     return parts.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
+
+
+def score_top(
+    store: TrialStore,
+    q: Query,
+    rows: np.ndarray,
+    k: int,
+    scoring: Scoring,
+    weights: Mapping[str, float],
+    text: np.ndarray | None = None,
+) -> tuple[np.ndarray, Parts]:
+    """``(candidate rows, their Parts)``: the trials at ``rows`` that may be among the ``k``
+    best for ``q``, with the Parts :func:`score_rows` gives them.
+
+    The text score ``T`` of every trial at ``rows`` is computed over the index's arrays from
+    the weighted fields only (``text``: those scores when the caller has them, as
+    ``similar_many`` has for a block). A trial's final score lies in ``[lo(T), hi(T)]``
+    (:func:`simtrials.search.relatedness.bounds`), so a trial whose ``hi(T)`` is below the
+    ``k``-th largest ``lo(T)`` cannot be among the ``k`` best: only the others are scored in
+    full. Where the weights give the text no share, or ``rows`` are a small part of the
+    index, every row is scored.
+    """
+    lo_hi = bounds(weights)
+    if lo_hi is None or len(rows) <= k or (text is None and not arrays.whole(store, rows)):
+        return rows, score_rows(store, q, rows, scoring, weights)
+    if text is None:
+        text = text_scores(store, [q], scoring)[0, rows]
+    lo, hi = lo_hi(text)
+    kth = np.partition(lo, len(lo) - k)[len(lo) - k]
+    keep = rows[hi >= kth - 1e-6]  # float slack: never lose a tie
+    return keep, score_rows(store, q, keep, scoring, weights)
+
+
+def text_scores(store: TrialStore, queries: list[Query], scoring: Scoring) -> np.ndarray:
+    """The text score of every trial for each of ``queries`` (B x n), from the weighted
+    fields only (the fields shown with weight 0 do not change it)."""
+    weighted = Scoring(
+        {f: w for f, w in scoring.fields.items() if w > 0}, scoring.lexical_weight,
+        {f: c for f, c in scoring.caps.items() if scoring.fields.get(f, 0) > 0},
+    )  # fmt: skip
+    return text_block(store, queries, weighted).score
 
 
 def _per_field(store: TrialStore, q: Query, rows: np.ndarray, scoring: Scoring) -> dict:
@@ -91,7 +146,7 @@ def text_parts(
             return None
         return {f: field_similarity(store, f, q.whole, rows[mask]) for f in fields}
 
-    return score(per_field, store.lexical.scores(q.lexical, rows), scoring, cross)
+    return score(per_field, arrays.lexical_rows(store, q.lexical, rows), scoring, cross)
 
 
 def score_block(
@@ -100,6 +155,20 @@ def score_block(
     """The :class:`Parts` of every trial for each of ``queries``: 2-D arrays, one row per
     query, one column per trial (row order); the same numbers as :func:`score_rows`."""
     memo: dict = {}  # a record's set field and its items are the same vectors: match once
+    parts = text_block(store, queries, scoring, memo)
+    cond = _block_field(store, "conditions", [q.condition_items for q in queries], memo)
+    inter = _block_field(store, "interventions", [q.intervention_items for q in queries], memo)
+    kind = store.kinds.match_many([q.kinds for q in queries])
+    rel = relatedness(parts.score, cond, inter, kind, weights)
+    return parts.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
+
+
+def text_block(
+    store: TrialStore, queries: list[Query], scoring: Scoring, memo: dict | None = None
+) -> Parts:
+    """The text score :class:`Parts` of every trial for each of ``queries`` (2-D arrays, as
+    :func:`score_block`, whose first step it is); ``memo`` keeps the set fields' matches."""
+    memo = {} if memo is None else memo
     per_field = {
         f: _block_field(store, f, [q.vectors.get(f) for q in queries], memo) for f in scoring.fields
     }
@@ -119,12 +188,7 @@ def score_block(
             out[f] = np.where(usable, sims, per_field[f])[mask]
         return out
 
-    parts = score(per_field, lexical, scoring, cross)
-    cond = _block_field(store, "conditions", [q.condition_items for q in queries], memo)
-    inter = _block_field(store, "interventions", [q.intervention_items for q in queries], memo)
-    kind = store.kinds.match_many([q.kinds for q in queries])
-    rel = relatedness(parts.score, cond, inter, kind, weights)
-    return parts.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
+    return score(per_field, lexical, scoring, cross)
 
 
 def _dim(store: TrialStore) -> int:
