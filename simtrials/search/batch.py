@@ -6,7 +6,7 @@
 - :func:`similar_many`: the related lists of many indexed trials (``None``: all) in one long
   DataFrame (``query, rank, nct_id, score``, the reasons and the score's parts), exactly the
   hits ``similar(q, k)`` gives for each; the text scores of a block of queries come from
-  matrix products (:func:`simtrials.search.similarity.text_scores`), then each query's few
+  matrix products (:func:`simtrials.search.similarity.weighted_text`), then each query's few
   possible hits are scored in full (:func:`simtrials.search.similarity.score_top`), and with
   ``path`` each block is written to a parquet file as it is done (bounded memory).
 """
@@ -170,7 +170,7 @@ def _block_frame(
         block = similarity.score_block(store, qs, index.scoring, weights)
         texts = None
     else:
-        block, texts = None, similarity.text_scores(store, qs, index.scoring)
+        block, texts = None, similarity.weighted_text(store, qs, index.scoring)
     for i, qrow in enumerate(qrows.tolist()):
         ok = np.ones(len(store), dtype=bool) if allowed is None else allowed.copy()
         ok[qrow] = False  # a trial is never its own hit
@@ -179,7 +179,7 @@ def _block_frame(
             parts = block.take((i, rows))
         else:
             rows, parts = similarity.score_top(
-                store, qs[i], rows, k, index.scoring, weights, texts[i, rows]
+                store, qs[i], rows, k, index.scoring, weights, texts.take((i, rows))
             )
         order = hits.top_of(parts.score, keys[rows], k)
         ranked.append((rows[order], parts.take(order)))

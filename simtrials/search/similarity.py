@@ -29,7 +29,15 @@ from .score import Parts, Scoring, cosines, score
 if TYPE_CHECKING:
     from ..index.store import TrialStore
 
-__all__ = ["field_similarity", "score_rows", "score_block", "score_top", "text_parts", "text_block"]
+__all__ = [
+    "field_similarity",
+    "score_rows",
+    "score_block",
+    "score_top",
+    "text_parts",
+    "text_block",
+    "weighted_text",
+]
 
 
 def field_similarity(
@@ -90,38 +98,61 @@ def score_top(
     k: int,
     scoring: Scoring,
     weights: Mapping[str, float],
-    text: np.ndarray | None = None,
+    text: Parts | None = None,
 ) -> tuple[np.ndarray, Parts]:
     """``(candidate rows, their Parts)``: the trials at ``rows`` that may be among the ``k``
     best for ``q``, with the Parts :func:`score_rows` gives them.
 
     The text score ``T`` of every trial at ``rows`` is computed over the index's arrays from
-    the weighted fields only (``text``: those scores when the caller has them, as
+    the weighted fields only (``text``: those Parts when the caller has them, as
     ``similar_many`` has for a block). A trial's final score lies in ``[lo(T), hi(T)]``
     (:func:`simtrials.search.relatedness.bounds`), so a trial whose ``hi(T)`` is below the
-    ``k``-th largest ``lo(T)`` cannot be among the ``k`` best: only the others are scored in
-    full. Where the weights give the text no share, or ``rows`` are a small part of the
-    index, every row is scored.
+    ``k``-th largest ``lo(T)`` cannot be among the ``k`` best: only the others get the fields
+    shown with weight 0 and the condition and intervention parts. Where the weights give the
+    text no share, or ``rows`` are a small part of the index, every row is scored.
     """
     lo_hi = bounds(weights)
     if lo_hi is None or len(rows) <= k or (text is None and not arrays.whole(store, rows)):
         return rows, score_rows(store, q, rows, scoring, weights)
     if text is None:
-        text = text_scores(store, [q], scoring)[0, rows]
-    lo, hi = lo_hi(text)
+        text = weighted_text(store, [q], scoring).take((0, rows))
+    lo, hi = lo_hi(text.score)
     kth = np.partition(lo, len(lo) - k)[len(lo) - k]
-    keep = rows[hi >= kth - 1e-6]  # float slack: never lose a tie
-    return keep, score_rows(store, q, keep, scoring, weights)
+    keep = np.flatnonzero(hi >= kth - 1e-6)  # float slack: never lose a tie
+    cand, part = rows[keep], text.take(keep)
+    if _lonely(store, q, cand, part.per_field).any():  # their fields are the cross-field ones
+        return cand, score_rows(store, q, cand, scoring, weights)
+    per_field = {
+        f: part.per_field[f] if f in part.per_field else field_similarity(store, f, q.vectors.get(f), cand)
+        for f in scoring.fields
+    }  # fmt: skip
+    full = Parts(per_field, part.lexical, part.semantic, part.score)
+    return cand, _with_parts(store, q, cand, full, weights)
 
 
-def text_scores(store: TrialStore, queries: list[Query], scoring: Scoring) -> np.ndarray:
-    """The text score of every trial for each of ``queries`` (B x n), from the weighted
-    fields only (the fields shown with weight 0 do not change it)."""
+def weighted_text(store: TrialStore, queries: list[Query], scoring: Scoring) -> Parts:
+    """The text score Parts of every trial for each of ``queries`` (B x n arrays), from the
+    weighted fields only: the fields shown with weight 0 do not change the score, so they are
+    left for the few trials that may be hits (:func:`score_top`)."""
     weighted = Scoring(
         {f: w for f, w in scoring.fields.items() if w > 0}, scoring.lexical_weight,
         {f: c for f, c in scoring.caps.items() if scoring.fields.get(f, 0) > 0},
     )  # fmt: skip
-    return text_block(store, queries, weighted).score
+    return text_block(store, queries, weighted)
+
+
+def _lonely(store: TrialStore, q: Query, rows: np.ndarray, fields) -> np.ndarray:
+    """Which trials at ``rows`` share no weighted field with ``q`` (scored cross-field)."""
+    shared = np.zeros(len(rows), dtype=bool)
+    for f in fields:
+        if q.vectors.get(f) is None:
+            continue
+        if f in store.sets:
+            indptr, _ = arrays.item_layout(store, f)
+            shared |= indptr[rows + 1] > indptr[rows]
+        else:
+            shared |= arrays.field_matrix(store, f)[1][rows]
+    return ~shared
 
 
 def _per_field(store: TrialStore, q: Query, rows: np.ndarray, scoring: Scoring) -> dict:
