@@ -6,17 +6,17 @@ once over the arrays of :mod:`simtrials.search.arrays` (:func:`score_block`, whi
 a block of queries for ``similar_many``); a few candidates (an ANN shortlist) are read one by
 one from the stores. Both give the same scores.
 
-The text score of every trial is cheap next to the condition and intervention parts (the
-intervention names are the largest item set). Since those parts add at most
-``top / (w_text + top)`` to a score (:func:`simtrials.search.relatedness.bounds`), a query
-that wants the ``k`` best needs the parts only for the trials whose text score alone could
-still reach the ``k``-th best: :func:`score_top` scores the text of every trial, then the parts
-of those few (the same hits and scores as scoring every trial).
+A query that wants the ``k`` best needs the full score of few trials. The condition and
+intervention parts add at most ``top / (w_text + top)`` to a score
+(:func:`simtrials.search.relatedness.bounds`), and the fields shown with weight 0 (the
+intervention names, the largest item set) add nothing, so :func:`score_top` computes the text
+score of every trial from the weighted fields, then the rest only for the trials whose text
+score could still reach the ``k``-th best: the same hits and scores as scoring every trial.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -141,7 +141,7 @@ def weighted_text(store: TrialStore, queries: list[Query], scoring: Scoring) -> 
     return text_block(store, queries, weighted)
 
 
-def _lonely(store: TrialStore, q: Query, rows: np.ndarray, fields) -> np.ndarray:
+def _lonely(store: TrialStore, q: Query, rows: np.ndarray, fields: Iterable[str]) -> np.ndarray:
     """Which trials at ``rows`` share no weighted field with ``q`` (scored cross-field)."""
     shared = np.zeros(len(rows), dtype=bool)
     for f in fields:
