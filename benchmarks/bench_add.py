@@ -6,7 +6,7 @@ The index is the default one (``HNSW32`` at this size) over the real corpus plus
 - **cache primed** (the add beyond encoding): held-out real trials whose texts were encoded
   beforehand (``index.embedder.encode``), so ``add`` calls no model (checked: the Embedder's
   cache does not grow);
-- **fresh text** (the add a user sees): other held-out real trials with ``" [copy 999]"`` after
+- **fresh text** (the add a user sees): other held-out real trials with ``" [cp 999]"`` after
   the title, each intervention and each condition item, so every text is new and encoded by
   ``add``;
 - **vanilla encode**: just before each fresh add, plain ``SentenceTransformer.encode`` of that

@@ -5,12 +5,12 @@
 - Real corpora: the bundled trials, a seeded hold-out (trials kept out of the indexes so that
   they can be added or used as fresh queries).
 - Derived corpora larger than the real one: every real trial plus clones of it. Clone ``c`` of
-  real trial ``i`` gets the NCT ID ``NCT9`` + ``c`` (3 digits) + ``i`` (4 digits), ``" [copy c]"``
+  real trial ``i`` gets the NCT ID ``NCT9`` + ``c`` (3 digits) + ``i`` (4 digits), ``" [cp c]"`` (a word too short to change how shorthand is read)
   after its title and after each intervention name, and the same after each of its condition
   items with a probability chosen so that the clones keep the real corpus's number of distinct
   condition items per trial (conditions recur across trials; a clone must neither invent a
   new condition per item nor share all of them). Every clone thus has its own whole text and
-  interventions text.
+  intervention names.
 - Derived vectors: a clone's vector for a text is its source's real vector plus Gaussian noise
   (``NOISE`` per dimension: cosine about 0.90 to the source, between the real corpus's median
   nearest-neighbour cosine, 0.73, and its 95th percentile, 0.95), renormalized. They are put
@@ -56,14 +56,14 @@ if str(REPO) not in sys.path:  # run from a checkout without `pip install -e .` 
 
 import simtrials as st  # noqa: E402
 from simtrials import embed as embed_mod  # noqa: E402
-from simtrials.represent import condition_set, field_texts  # noqa: E402
+from simtrials.represent import SET_FIELDS, condition_set, field_texts  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CACHE_DIR = REPO / ".cache" / "simtrials"
 SEED = 20240607
 NOISE = 0.025
 HOLDOUT = 60  # real trials kept out of the derived indexes: fresh adds and fresh query texts
-_COPY = re.compile(r"^(.*) \[copy \d+\]$", re.S)
+_COPY = re.compile(r"^(.*) \[cp \d+\]$", re.S)
 
 
 # ---------------------------------------------------------------------- machine
@@ -303,7 +303,7 @@ def fresh_copies(trials: pd.DataFrame, copy: int = 999, *, seed: int = SEED) -> 
 def _clone_copy(src: pd.DataFrame, copy: int, p: float, seed: int) -> pd.DataFrame:
     if copy > 999:
         raise ValueError("at most 999 copies of the base corpus")
-    tag = f" [copy {copy}]"
+    tag = f" [cp {copy}]"
     out = src.copy()
     out["nct_id"] = pd.array(
         [f"NCT9{copy:03d}{i:04d}" for i in range(len(src))], dtype=src["nct_id"].dtype
@@ -333,7 +333,8 @@ class DerivedCorpus:
     trials through the public ``TrialIndex.build``; the build encodes nothing.
     """
 
-    FIELDS = ("all", "interventions")  # text fields of the default index; "conditions" is a set
+    FIELDS = ("all",)  # the text fields of the default index
+    SETS = ("conditions", "interventions")  # its set fields: one vector per item
 
     def __init__(self, *, noise: float = NOISE, seed: int = SEED, verbose: bool = True) -> None:
         self.noise = noise
@@ -360,8 +361,8 @@ class DerivedCorpus:
     def _load_real(self) -> None:
         """Real vectors of every base text (from the disk cache; encoded once if missing)."""
         texts = field_texts(self.base, self.FIELDS)
-        items = [condition_set(r) for r in self.base.to_dict("records")]
-        flat = sorted({it for x in items for it in x})
+        records = self.base.to_dict("records")
+        flat = sorted({it for f in self.SETS for r in records for it in SET_FIELDS[f](r)})
         wanted = [t for f in self.FIELDS for t in texts[f] if t] + flat
         missing = len({t for t in wanted if self._key(t) not in self.embedder._cache})
         if missing:
@@ -403,7 +404,8 @@ class DerivedCorpus:
                 if text:
                     cache[self._key(text)] = v
                     added += 1
-        for items, c in zip((condition_set(r) for r in part.to_dict("records")), copies):
+        records = part.to_dict("records")
+        for items, c in ((SET_FIELDS[f](r), c) for f in self.SETS for r, c in zip(records, copies)):
             for it in items:
                 k = self._key(it)
                 if k in cache:
