@@ -5,8 +5,9 @@
 - Real corpora: the bundled trials, a seeded hold-out (trials kept out of the indexes so that
   they can be added or used as fresh queries).
 - Derived corpora larger than the real one: every real trial plus clones of it. Clone ``c`` of
-  real trial ``i`` gets the NCT ID ``NCT9`` + ``c`` (3 digits) + ``i`` (4 digits), ``" [cp c]"`` (a word too short to change how shorthand is read)
-  after its title and after each intervention name, and the same after each of its condition
+  real trial ``i`` gets the NCT ID ``NCT9`` + ``c`` (3 digits) + ``i`` (4 digits), ``" [cp c]"``
+  after its title and after each intervention name (a tag too short to change how
+  :func:`simtrials.vocab.expand_common` reads a name), and the same after each of its condition
   items with a probability chosen so that the clones keep the real corpus's number of distinct
   condition items per trial (conditions recur across trials; a clone must neither invent a
   new condition per item nor share all of them). Every clone thus has its own whole text and

@@ -187,7 +187,11 @@ def _block_frame(
 
 
 def _long_frame(
-    store, qs: list[Query], qrows: np.ndarray, ranked: list[tuple[np.ndarray, Parts]], reasons
+    store,
+    qs: list[Query],
+    qrows: np.ndarray,
+    ranked: list[tuple[np.ndarray, Parts]],
+    reasons: _Reasons,
 ) -> pd.DataFrame:
     """One long table of ranked hits: ``query, rank, nct_id, score``, the words, the parts."""
     qi = np.concatenate([np.full(len(r), i) for i, (r, _) in enumerate(ranked)])

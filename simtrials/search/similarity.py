@@ -69,10 +69,10 @@ def score_rows(
     if arrays.whole(store, rows):
         return score_block(store, [q], scoring, weights).take((0, rows))
     per_field = _per_field(store, q, rows, scoring)
-    return _with_parts(store, q, rows, text_parts(store, q, rows, scoring, per_field), weights)
+    return _mix_parts(store, q, rows, text_parts(store, q, rows, scoring, per_field), weights)
 
 
-def _with_parts(
+def _mix_parts(
     store: TrialStore, q: Query, rows: np.ndarray, parts: Parts, weights: Mapping[str, float]
 ) -> Parts:
     """``parts`` (the text score of the trials at ``rows``) mixed with the condition and
@@ -127,7 +127,7 @@ def score_top(
         for f in scoring.fields
     }  # fmt: skip
     full = Parts(per_field, part.lexical, part.semantic, part.score)
-    return cand, _with_parts(store, q, cand, full, weights)
+    return cand, _mix_parts(store, q, cand, full, weights)
 
 
 def weighted_text(store: TrialStore, queries: list[Query], scoring: Scoring) -> Parts:
