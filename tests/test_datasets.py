@@ -20,11 +20,13 @@ def test_all_pools_are_the_union_of_the_files_with_their_pool_labels():
     # every file on disk is read, row for row
     files = sorted(data_dir().joinpath("eval").glob("relevance-dev*.tsv"))
     assert sum(len(pd.read_csv(f, sep="\t")) for f in files) == len(every)
-    # the retrieval pools judge the 42 re-rank queries, and the queries added later (their
-    # pairs are the pooled top 10s of every system, labelled "retrieval-...-new-queries")
+    # the retrieval pools judge the 42 re-rank queries, and the queries added later (each
+    # pooled from the top 10s of every system, labelled "retrieval-...-new-queries"; later
+    # rounds add the engine's new hits)
     assert set(rerank["query"]) <= set(retrieval["query"])
     newer = retrieval[~retrieval["query"].isin(rerank["query"])]
-    assert newer["pool"].str.endswith("new-queries").all() and newer["query"].nunique() >= 20
+    pooled = newer.groupby("query")["pool"].agg(lambda p: p.str.endswith("new-queries").sum())
+    assert (pooled >= 10).all() and len(pooled) >= 20
     assert (newer.groupby("query")["grade"].nunique() > 1).all()  # each can rank something
     assert set(every["grade"]) == {0, 1, 2}
 

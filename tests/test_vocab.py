@@ -138,3 +138,32 @@ def test_the_anchor_test_never_changes_a_class(corpus):
     assert [classify(t) for t in texts] == [classify_slowly(t) for t in texts]
     assert anchors(r"vaccin|immuni[sz]ation") == ("vaccin", "immuni")
     assert anchors(r"\bdiet\b|\w+") is None  # an alternative without a literal: always searched
+
+
+@pytest.mark.parametrize(
+    "found, cls",
+    [
+        (r"alprostadil|dinoprostone|misoprostol", "prostaglandin analogue"),
+        (r"\bpsma[- ]?(?:11|1007)\b", "PET / nuclear imaging"),
+        (r"\bcar[- ]?nk\b", "NK cells"),
+        (r"\bxen\d*\b|miniject|istent", "glaucoma surgery / drainage implant"),
+    ],
+)
+def test_real_names_of_a_class_without_a_stem_get_it(corpus, found, cls):
+    """Prostaglandins by their INN -prost- stem inside the name, PSMA PET tracers, CAR-NK
+    cells and MIGS devices by name, as the corpus spells them."""
+    pattern = re.compile(found, re.I)
+    names = {n for names in corpus["interventions"] for n in names if pattern.search(n)}
+    assert names, found
+    for name in names:
+        assert cls in classify(name), name
+
+
+def test_a_product_code_ending_in_11f_is_not_a_pet_tracer(corpus):
+    # "WC3036-11F/Alprostadil in Vehicle 2.5%" is a topical alprostadil (NCT01810575), not 11F
+    names = {n for names in corpus["interventions"] for n in names if "-11F" in n}
+    assert names
+    for name in names:
+        assert "PET / nuclear imaging" not in classify(name), name
+    assert "PET / nuclear imaging" in classify("[11C]PiB")
+    assert "PET / nuclear imaging" in classify("18F-PSMA-1007 PET/CT")

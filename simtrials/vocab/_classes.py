@@ -76,14 +76,14 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Cord Blood Stem Cell Transplantation",
     ),
     (
-        r"\bcar[- ]?t\b|\bcar[- ]t[- ]cells?|\bcar\b[\w -]{0,30}\bt[- ]cells?|chimeric antigen receptor|"
+        r"\bcar[- ]?t\b|\bcar[- ]t[- ]cells?|\bcar\d*\b[\w -]{0,30}\bt[- ]cells?|chimeric antigen receptor(?![- ]nk)|"
         r"\b\w+leucel\b|star-t\b|\btcr-t\b",
         "CAR-T / engineered T cells",
         "cell therapy",
         "MeSH: Receptors, Chimeric Antigen; INN -leucel",
     ),
     (
-        r"\bnk cells?\b|natural killer cells?",
+        r"\bnk cells?\b|natural killer cells?|\bcar[- ]?nk\b|chimeric antigen receptor[- ]nk",
         "NK cells",
         "cell therapy",
         "MeSH: Killer Cells, Natural",
@@ -268,7 +268,12 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Thrombectomy",
     ),
     (rf"{_W}prazole\b|proton pump", "proton pump inhibitor", "drug", "INN -prazole"),
-    (rf"{_W}prost\b|{_W}prostene\b", "prostaglandin analogue", "drug", "INN -prost"),
+    (
+        rf"{_W}prost\b|{_W}prostene\b|{_W}prostadil\b|{_W}prostone\b|misoprostol",
+        "prostaglandin analogue",
+        "drug",
+        "INN -prost- (prostaglandins: latanoprost, alprostadil, dinoprostone, misoprostol)",
+    ),
     (
         rf"{_W}zolamide\b|carbonic anhydrase inhibitor",
         "carbonic anhydrase inhibitor",
@@ -505,11 +510,13 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Penile Prosthesis",
     ),
     (
-        r"glaucoma (?:drainage|implant)|\bmigs\b|micro ?stent|sclerost|sclerotomy|trabeculectomy|"
+        r"glaucoma (?:drainage|implant|valve|stent|shunt|treatment system)|\bmigs\b|\bxen\d*\b|istent|miniject|"
+        r"ahmed (?:glaucoma )?valve|baerveldt|micro ?stent|sclerost|sclerotomy|trabeculectomy|"
         r"trabecular|shunt|gel stent|supraciliary|suprachoroidal (?:stent|implant|device)",
         "glaucoma surgery / drainage implant",
         "procedure",
-        "MeSH: Glaucoma Drainage Implants; Trabeculectomy",
+        "MeSH: Glaucoma Drainage Implants; Trabeculectomy; device names as their makers give them (XEN gel "
+        "stent, iStent, MINIject, Ahmed and Baerveldt valves)",
     ),
     (r"hyperbaric", "hyperbaric oxygen", "device", "MeSH: Hyperbaric Oxygenation"),
     (
@@ -632,12 +639,14 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
     ),
     # ---------------------------------------------------------------- diagnostics and sampling
     (
-        r"\bpet\b|positron|\[1[18]\s?[cf]\]|\b1[18]f\b|\bf[- ]?18\b|florbeta\w+|flutemetamol|\bfdg\b|\bpib\b|"
+        r"\bpet\b|positron|\[1[18]\s?[cf]\]|(?<![\w-])(?:18f|11c)\b|\bf[- ]?18\b|\bpsma[- ]?(?:11|1007)\b|"
+        r"piflufolastat|flotufolastat|florbeta\w+|flutemetamol|\bfdg\b|\bpib\b|"
         r"\bav-?45\b|tau (?:pet|imaging)|\bspect\b|datscan|\w+ga ?68|\b68 ?ga\b|\bga[- ]68\b|"
         r"gallium[- ]68|tracer",
         "PET / nuclear imaging",
         "diagnostic test",
-        "MeSH: Positron-Emission Tomography",
+        "MeSH: Positron-Emission Tomography; NCIt: Gallium Ga 68 Gozetotide (PSMA-11), Piflufolastat F-18, "
+        "Flotufolastat F 18 (PSMA PET agents)",
     ),
     (
         r"\bmri\b|magnetic resonance|\bct\b(?: scan)?|computed tomography|ultrasound(?! therapy)|ultrasonograph|"
