@@ -23,8 +23,10 @@ def _same_hits(index: st.TrialIndex, many: pd.DataFrame, queries: list[str], **k
         got = many[many["query"] == q].reset_index(drop=True)
         assert got["nct_id"].tolist() == want["nct_id"].tolist(), q
         assert got["rank"].tolist() == want["rank"].tolist()
+        # one query's products run one vector at a time, a block's as one matrix product:
+        # float32 sums in another order (the condition ramp magnifies a cosine's 1e-7 by 3.3)
         for c in SCORES:
-            np.testing.assert_allclose(got[c], want[c], atol=1e-6, err_msg=f"{q} {c}")
+            np.testing.assert_allclose(got[c], want[c], atol=1e-5, err_msg=f"{q} {c}")
         for c in REASONS:
             assert got[c].astype(str).tolist() == want[c].astype(str).tolist(), (q, c)
 
@@ -100,7 +102,8 @@ def test_bounds_skip_only_trials_that_cannot_be_hits(index, monkeypatch, focus):
         np.testing.assert_allclose(got.scores, want.scores, atol=1e-6)
     full = index.similar_many(queries, k=10, focus=focus, show_progress=False)
     assert many[["query", "nct_id"]].equals(full[["query", "nct_id"]])
-    np.testing.assert_allclose(many[SCORES], full[SCORES], atol=1e-6)
+    # unbounded, each query is scored alone (one vector at a time; see _same_hits)
+    np.testing.assert_allclose(many[SCORES], full[SCORES], atol=1e-5)
 
 
 def test_a_changed_index_drops_its_derived_arrays(index, subset):
