@@ -144,26 +144,21 @@ def set_best_match(
     if not present or len(flat) == 0:
         return out
     stacked = np.concatenate([np.atleast_2d(queries[i]) for i in present]).astype(np.float32)
+    items_t = item_matrix(store, field).T  # d x items, C order
     has_rows, passes = item_passes(store, field)
-    if len(present) == 1 and len(stacked) <= FEW_ROWS:
-        # one query: its best cosine with each item, then a segmented max over each trial's items
-        per_item = _best_of_few(stacked, item_matrix(store, field).T)
-        best = np.maximum.reduceat(per_item[flat], indptr[has_rows])[:, None]
-    else:
-        sims = stacked @ item_matrix(store, field).T  # (all query items) x items
-        starts = np.cumsum([0] + [len(np.atleast_2d(queries[i])) for i in present[:-1]])
-        # items x queries, C order: the rows of a trial's items are gathered and reduced at once
-        per_item = np.ascontiguousarray(np.maximum.reduceat(sims, starts, axis=0).T)
-        if len(present) == 1:
-            best = np.maximum.reduceat(per_item[flat, 0], indptr[has_rows])[:, None]
-        else:  # a block: each trial's first item, then its j-th where it has one (j = 1, 2 …)
-            best = per_item[flat[indptr[has_rows]]]
-            for pos, at in passes:
-                best[pos] = np.maximum(best[pos], per_item[flat[at]])
-    if len(present) == 1:
-        out[present[0], has_rows] = best[:, 0]
-    else:
-        out[np.asarray(present)[:, None], has_rows[None, :]] = best.T
+    if len(present) == 1:  # its best cosine with each item, then a segmented max per trial
+        few = len(stacked) <= FEW_ROWS
+        per_item = _best_of_few(stacked, items_t) if few else (stacked @ items_t).max(axis=0)
+        out[present[0], has_rows] = np.maximum.reduceat(per_item[flat], indptr[has_rows])
+        return out
+    sims = stacked @ items_t  # (all query items) x items
+    starts = np.cumsum([0] + [len(np.atleast_2d(queries[i])) for i in present[:-1]])
+    # items x queries, C order: the rows of a trial's items are gathered and reduced at once
+    per_item = np.ascontiguousarray(np.maximum.reduceat(sims, starts, axis=0).T)
+    best = per_item[flat[indptr[has_rows]]]  # trials x queries: each trial's first item,
+    for pos, at in passes:  # then its j-th item where it has one (j = 1, 2 …)
+        best[pos] = np.maximum(best[pos], per_item[flat[at]])
+    out[np.asarray(present)[:, None], has_rows[None, :]] = best.T
     return out
 
 

@@ -76,7 +76,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Cord Blood Stem Cell Transplantation",
     ),
     (
-        r"\bcar[- ]?t\b|\bcar[- ]t[- ]cells?|\bcar\d*\b[\w -]{0,30}\bt[- ]cells?|chimeric antigen receptor(?![- ]nk)|"
+        r"\bcar[- ]?t\b|\bcar\d*\b[\w -]{0,30}\bt[- ]cells?|chimeric antigen receptor(?![- ]nk)|"
         r"\b\w+leucel\b|star-t\b|\btcr-t\b",
         "CAR-T / engineered T cells",
         "cell therapy",
@@ -269,7 +269,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
     ),
     (rf"{_W}prazole\b|proton pump", "proton pump inhibitor", "drug", "INN -prazole"),
     (
-        rf"{_W}prost\b|{_W}prostene\b|{_W}prostadil\b|{_W}prostone\b|misoprostol",
+        rf"{_W}prost(?:ene|adil|one)?\b|misoprostol",
         "prostaglandin analogue",
         "drug",
         "INN -prost- (prostaglandins: latanoprost, alprostadil, dinoprostone, misoprostol)",
@@ -510,7 +510,7 @@ CLASSES: tuple[tuple[str, str, str, str], ...] = (
         "MeSH: Penile Prosthesis",
     ),
     (
-        r"glaucoma (?:drainage|implant|valve|stent|shunt|treatment system)|\bmigs\b|\bxen\d*\b|istent|miniject|"
+        r"glaucoma (?:drainage|implant|valve|stent|treatment system)|\bmigs\b|\bxen\d*\b|istent|miniject|"
         r"ahmed (?:glaucoma )?valve|baerveldt|micro ?stent|sclerost|sclerotomy|trabeculectomy|"
         r"trabecular|shunt|gel stent|supraciliary|suprachoroidal (?:stent|implant|device)",
         "glaucoma surgery / drainage implant",
