@@ -20,6 +20,7 @@ __all__ = [
     "NPROBE",
     "BATCH_SIZE",
     "CHUNK_SIZE",
+    "BATCH_OVERLAP",
 ]
 
 #: Share of the TF-IDF score in the fused score: whole text, capped conditions and TF-IDF
@@ -39,3 +40,8 @@ NPROBE = 32
 #: Texts encoded per model batch, and trials encoded and indexed per build step.
 BATCH_SIZE = 64
 CHUNK_SIZE = 20_000
+#: ``similar_many`` scores the next block's text (matrix products, which release the GIL) in a
+#: second thread while this thread ranks the current block and writes its reasons (Python),
+#: on machines with more than one core where BLAS is limited to one thread (as servers and
+#: ``threadpoolctl.threadpool_limits(1)`` run it). ``False``: everything on the calling thread.
+BATCH_OVERLAP = True

@@ -56,6 +56,38 @@ def test_similar_many_of_every_trial_and_to_parquet(index, tmp_path):
     np.testing.assert_allclose(back["score"], many["score"])
 
 
+@pytest.mark.parametrize("focus", [None, "intervention"])
+def test_blocks_made_in_a_second_thread_give_the_same_table(index, monkeypatch, focus):
+    """With several blocks, the next block's text scores are made in a second thread while
+    the current one is ranked (defaults.BATCH_OVERLAP): the table is the one made in turn,
+    and each query's hits are those of similar()."""
+    from simtrials import defaults
+    from simtrials.search import batch
+
+    queries = _sample(index, 30)
+    monkeypatch.setattr(batch, "BLOCK_CELLS", 4 * len(index))  # blocks of 4 queries
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(batch, "_blas_threads", lambda: 1)
+    threads = []
+    real = batch._block_text
+    monkeypatch.setattr(
+        batch, "_block_text",
+        lambda *a: threads.append(__import__("threading").current_thread().name) or real(*a),
+    )  # fmt: skip
+    overlapped = index.similar_many(queries, k=10, focus=focus, show_progress=False)
+    assert sum(t.startswith("simtrials-block") for t in threads) == 7  # blocks 2..8
+    monkeypatch.setattr(defaults, "BATCH_OVERLAP", False)
+    threads.clear()
+    in_turn = index.similar_many(queries, k=10, focus=focus, show_progress=False)
+    assert not any(t.startswith("simtrials-block") for t in threads)
+    pd.testing.assert_frame_equal(overlapped, in_turn)
+    monkeypatch.setattr(defaults, "BATCH_OVERLAP", True)
+    monkeypatch.setattr(batch, "_blas_threads", lambda: 2)  # BLAS already uses the cores
+    index.similar_many(queries[:9], k=10, focus=focus, show_progress=False)
+    assert not any(t.startswith("simtrials-block") for t in threads)
+    _same_hits(index, overlapped, queries[::7], k=10, focus=focus)
+
+
 def test_similar_many_rejects_unknown_trials(index):
     with pytest.raises(st.errors.TrialNotFoundError):
         index.similar_many(["NCT99999999"], show_progress=False)

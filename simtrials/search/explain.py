@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,10 @@ _STOP = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _tokens(item: str) -> frozenset[str]:
+    """The words of an item, lower-case, without stop words and plural s (cached: the same
+    condition and intervention names recur across thousands of trials)."""
     words = re.findall(r"[a-z0-9]+", item.lower())
     out = set()
     for w in words:

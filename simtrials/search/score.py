@@ -67,25 +67,30 @@ def semantic(
     """
     caps = caps or {}
     n = np.shape(next(iter(per_field.values()))) if per_field else (0,)  # 1-D, or 2-D (blocks)
-    num = np.zeros(n, dtype=np.float64)
-    den = np.zeros(n, dtype=np.float64)
+    num = np.zeros(n, dtype=np.float32)  # float32 throughout: 26k trials x a block of queries
+    den = np.zeros(n, dtype=np.float32)
     for f, w in weights.items():
         s = per_field.get(f)
         if s is None or w == 0:
             continue
         ok = ~np.isnan(s)
-        num += np.where(ok, w * np.minimum(s, caps.get(f, 1.0)), 0.0)
-        den += w * ok
+        part = np.minimum(np.asarray(s, dtype=np.float32), np.float32(caps.get(f, 1.0)))
+        part[~ok] = 0.0
+        part *= np.float32(w)
+        num += part
+        den += np.float32(w) * ok
     scored = den > 0
-    return np.divide(num, den, out=np.zeros(n), where=scored).astype(np.float32), scored
+    return np.divide(num, den, out=np.zeros(n, dtype=np.float32), where=scored), scored
 
 
 def fuse(
     semantic_scores: np.ndarray, lexical_scores: np.ndarray, lexical_weight: float
 ) -> np.ndarray:
     """``(1 - w) * semantic + w * lexical``, clipped to [0, 1]."""
-    w = float(lexical_weight)
-    return np.clip((1.0 - w) * semantic_scores + w * lexical_scores, 0.0, 1.0).astype(np.float32)
+    w = np.float32(lexical_weight)
+    out = (np.float32(1.0) - w) * np.asarray(semantic_scores, dtype=np.float32)
+    out += w * np.asarray(lexical_scores, dtype=np.float32)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 @dataclass(frozen=True)

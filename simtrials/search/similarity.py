@@ -103,23 +103,27 @@ def score_top(
     """``(candidate rows, their Parts)``: the trials at ``rows`` that may be among the ``k``
     best for ``q``, with the Parts :func:`score_rows` gives them.
 
-    The text score ``T`` of every trial at ``rows`` is computed over the index's arrays from
-    the weighted fields only (``text``: those Parts when the caller has them, as
-    ``similar_many`` has for a block). A trial's final score lies in ``[lo(T), hi(T)]``
-    (:func:`simtrials.search.relatedness.bounds`), so a trial whose ``hi(T)`` is below the
-    ``k``-th largest ``lo(T)`` cannot be among the ``k`` best: only the others get the fields
-    shown with weight 0 and the condition and intervention parts. Where the weights give the
-    text no share, or ``rows`` are a small part of the index, every row is scored.
+    The text score ``T`` of every trial is computed over the index's arrays from the weighted
+    fields only (``text``: those Parts of every trial in row order, 1-D, when the caller has
+    them, as ``similar_many`` has for a block). A trial's final score lies in ``[lo(T),
+    hi(T)]`` (:func:`simtrials.search.relatedness.bounds`), so a trial whose ``hi(T)`` is below
+    the ``k``-th largest ``lo(T)`` among ``rows`` cannot be among the ``k`` best: only the
+    others get the fields shown with weight 0 and the condition and intervention parts. Where
+    the weights give the text no share, or ``rows`` are a small part of the index, every row
+    is scored.
     """
     lo_hi = bounds(weights)
     if lo_hi is None or len(rows) <= k or (text is None and not arrays.whole(store, rows)):
         return rows, score_rows(store, q, rows, scoring, weights)
     if text is None:
-        text = weighted_text(store, [q], scoring).take((0, rows))
+        text = weighted_text(store, [q], scoring).take(0)  # row 0: 1-D views, no copy
+    allowed = np.zeros(len(store), dtype=bool)
+    allowed[rows] = True
     lo, hi = lo_hi(text.score)
-    kth = np.partition(lo, len(lo) - k)[len(lo) - k]
-    keep = np.flatnonzero(hi >= kth - 1e-6)  # float slack: never lose a tie
-    cand, part = rows[keep], text.take(keep)
+    kth = np.partition(lo[rows], len(rows) - k)[len(rows) - k]
+    hi[~allowed] = -np.inf
+    cand = np.flatnonzero(hi >= kth - 1e-6)  # float slack: never lose a tie
+    part = text.take(cand)
     if _lonely(store, q, cand, part.per_field).any():  # their fields are the cross-field ones
         return cand, score_rows(store, q, cand, scoring, weights)
     per_field = {
