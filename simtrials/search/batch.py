@@ -354,10 +354,11 @@ class _Ahead:
 
 
 def _blas_threads() -> int:
-    """How many threads the BLAS libraries loaded here may use (threadpoolctl)."""
+    """How many threads BLAS may use (threadpoolctl): the fewest of the BLAS libraries loaded
+    here, as numpy's may be limited where one loaded later (FAISS's own) is not."""
     from threadpoolctl import threadpool_info
 
-    return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=1)
+    return min((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=1)
 
 
 def _bar(total: int, show: bool):
