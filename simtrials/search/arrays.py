@@ -203,17 +203,21 @@ def item_passes(store: TrialStore, field: str) -> tuple[np.ndarray, list]:
 # ---------------------------------------------------------------------- lexical
 
 
+#: The key of :func:`lexical_matrix` in ``store.derived``.
+_LEXICAL = "lexical"
+
+
 def lexical_matrix(store: TrialStore) -> sp.csr_matrix:
     """The TF-IDF rows of every trial (as ``LexicalIndex.scores`` weighs them)."""
     lex = store.lexical
-    return cached(store, "lexical", lambda: lex._weigh(lex.counts, lex._idf()))
+    return cached(store, _LEXICAL, lambda: lex._weigh(lex.counts, lex._idf()))
 
 
 def lexical_rows(store: TrialStore, query: sp.csr_matrix | None, rows: np.ndarray) -> np.ndarray:
     """TF-IDF cosine of one query vector with the trials at ``rows`` (``LexicalIndex.scores``):
     from the weighted rows of :func:`lexical_matrix` when a query over every trial has made
     them, else weighing just those rows (an ANN shortlist of a large index)."""
-    weighted = store.derived.get("lexical")
+    weighted = store.derived.get(_LEXICAL)
     if weighted is None or query is None:
         return store.lexical.scores(query, rows)
     if len(rows) == 0:

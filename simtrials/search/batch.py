@@ -176,23 +176,18 @@ def _block_frame(
     then each query's few possible hits scored in full
     (:func:`simtrials.search.similarity.score_top`)."""
     store = index.store
-    qs, parts_of_all = _block_text(index, qrows, weights) if text is None else text
+    qs, block = _block_text(index, qrows, weights) if text is None else text
+    in_full = relatedness.bounds(weights) is None  # as _block_text scored the block
     keys = arrays.nct_rank(store)
     ranked = []  # per query: (rows in rank order, their Parts)
-    if relatedness.bounds(weights) is None:
-        block, texts = parts_of_all, None
-    else:
-        block, texts = None, parts_of_all
-    everyone = np.arange(len(store), dtype=np.int64)
-    allowed_rows = None if allowed is None else np.flatnonzero(allowed)
+    pool = np.arange(len(store), dtype=np.int64) if allowed is None else np.flatnonzero(allowed)
     for i, qrow in enumerate(qrows.tolist()):
-        rows = everyone if allowed is None else allowed_rows
-        rows = rows[rows != qrow]  # a trial is never its own hit
-        if block is not None:
+        rows = pool[pool != qrow]  # a trial is never its own hit
+        if in_full:
             parts = block.take((i, rows))
         else:  # row i of the block: 1-D views of every trial's text score
             rows, parts = similarity.score_top(
-                store, qs[i], rows, k, index.scoring, weights, texts.take(i)
+                store, qs[i], rows, k, index.scoring, weights, block.take(i)
             )
         order = hits.top_of(parts.score, keys[rows], k)
         ranked.append((rows[order], parts.take(order)))
@@ -282,20 +277,21 @@ def similar_many(
     bar = _bar(len(qrows), show_progress)
     writer, frames = None, []
     blocks = [qrows[s : s + size] for s in range(0, len(qrows), size)]
-    ahead = _Ahead(index, weights, blocked and len(blocks) > 1)
+    ahead = _Ahead(index, weights, blocks if blocked else [])
     try:
         for b, part in enumerate(blocks):
             # the first block runs alone (it makes the index's cached arrays); from then on
             # the next block's text scores are made while this one is ranked
             text = ahead.take(b)
-            ahead.start(b + 1, blocks[b + 1] if b > 0 and b + 1 < len(blocks) else None)
+            if b > 0:
+                ahead.start(b + 1)
             frame = (
                 _block_frame(index, part, k, allowed, weights, reasons, text)
                 if blocked
                 else _slow_frame(index, part, k, where, weights)
             )
-            if b == 0 and len(blocks) > 1:
-                ahead.start(1, blocks[1])
+            if b == 0:
+                ahead.start(1)
             if path is None:
                 frames.append(frame)
             else:
@@ -326,29 +322,33 @@ class _Ahead:
     making them in turn. Where BLAS already runs its products on several threads, a second
     thread only contends with them (26k trials, 2 cores: 329 queries/s against 415 in turn)."""
 
-    def __init__(self, index: TrialIndex, weights: Mapping, wanted: bool) -> None:
-        self.index, self.weights = index, weights
-        self.on = wanted and defaults.BATCH_OVERLAP and (os.cpu_count() or 1) > 1
+    def __init__(self, index: TrialIndex, weights: Mapping, blocks: list[np.ndarray]) -> None:
+        self.index, self.weights, self.blocks = index, weights, blocks
+        self.on = len(blocks) > 1 and defaults.BATCH_OVERLAP and (os.cpu_count() or 1) > 1
         self.on = self.on and _blas_threads() < 2  # else the products already use the cores
         self.pool = None
-        self.pending: dict[int, Any] = {}
+        self.pending: tuple[int, Any] | None = None  # (block, its future)
 
-    def start(self, b: int, qrows: np.ndarray | None) -> None:
-        if not self.on or qrows is None or b in self.pending:
+    def start(self, b: int) -> None:
+        """Begin making block ``b``'s text scores (none past the last block)."""
+        if not self.on or b >= len(self.blocks):
             return
         if self.pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="simtrials-block")
-        self.pending[b] = self.pool.submit(_block_text, self.index, qrows, self.weights)
+        self.pending = (b, self.pool.submit(_block_text, self.index, self.blocks[b], self.weights))
 
     def take(self, b: int) -> tuple[list, Parts] | None:
-        fut = self.pending.pop(b, None)
-        return None if fut is None else fut.result()
+        """Block ``b``'s queries and text scores if they were begun, else ``None``."""
+        if self.pending is None or self.pending[0] != b:
+            return None
+        fut, self.pending = self.pending[1], None
+        return fut.result()
 
     def close(self) -> None:
-        for fut in self.pending.values():
-            fut.cancel()
+        if self.pending is not None:
+            self.pending[1].cancel()
         if self.pool is not None:
             self.pool.shutdown(wait=True)
 
