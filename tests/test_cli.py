@@ -417,6 +417,16 @@ def test_eval_on_the_bundled_judgements(work, has_evaluate):
         assert 0 <= r["ci_low"] <= r["value"] <= r["ci_high"] <= 1
 
 
+def test_eval_reads_the_bundled_judgements_of_its_mode():
+    # re-rank: the pools other methods chose; retrieve: every judged pair, as `make eval` does
+    from simtrials.cli.evaluate import read_qrels
+
+    rerank, every = read_qrels(None, "rerank"), read_qrels(None, "retrieve")
+    assert set(rerank["pool"]) == {"rerank"}
+    assert len(every) > len(rerank) and set(every["pool"]) > {"rerank"}
+    assert rerank["query"].nunique() < every["query"].nunique()
+
+
 def test_eval_compares_with_baselines_on_a_qrels_file(work, judged, has_evaluate):
     qrels = work["dir"] / "qrels.csv"
     judged.to_csv(qrels, index=False)  # CSV or TSV

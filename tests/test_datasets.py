@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,3 +43,22 @@ def test_the_added_pairs_name_their_pool_and_keep_the_columns():
 def test_unknown_split_or_pools_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="split|pools"):
         st.datasets.load_relevance(**bad)
+
+
+def test_seed_embedder_fills_the_cache_with_the_bundled_trials_vectors(embedder, corpus):
+    from simtrials.represent import whole_text
+
+    seeded = st.Embedder()  # its own cache: the session embedder's stays as the model made it
+    added = st.datasets.seed_embedder(seeded)
+    assert added > 20_000 and seeded.cache_size() == added
+    assert st.datasets.seed_embedder(seeded) == 0  # never over a vector it has
+
+    def no_model(*_a, **_k):
+        raise AssertionError("a bundled text was encoded by the model")
+
+    seeded._encode_windows = no_model  # the bundled texts now come from the cache alone
+    texts = [whole_text(corpus.iloc[i]) for i in (0, 100, 5000)]
+    shipped = seeded.encode(texts)
+    own = embedder.encode(texts)
+    assert (np.sum(shipped * own, axis=1) > 0.999).all()
+    assert st.datasets.seed_embedder(st.Embedder(pooling="mean")) == 0  # other vectors: none

@@ -25,6 +25,15 @@ def test_default_model_loads_offline_and_gives_unit_vectors(embedder, texts):
     assert len(embedder.fingerprint) == 16
 
 
+@pytest.mark.parametrize("name", ["sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"])
+def test_the_default_model_by_its_hub_name_loads_the_packaged_weights(embedder, texts, name):
+    # the name repr() and saved indexes show must load here too, where the hub is unreachable
+    named = st.Embedder(name)
+    assert named.model is None and named.name == embedder.name
+    np.testing.assert_allclose(named.encode(texts[:2]), embedder.encode(texts[:2]), atol=1e-5)
+    assert named.fingerprint == embedder.fingerprint
+
+
 def test_repeated_and_cached_texts_are_encoded_once(embedder, texts, monkeypatch):
     embedder.encode(texts[:3])
     calls = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -168,6 +169,35 @@ def test_where_filters(index):
     assert (status["overall_status"] == "RECRUITING").all()
     between = index.similar(QUERY, k=50, where={"enrollment": ("between", 10, 100)})
     assert between["nct_id"].isin(index.trials.query("10 <= enrollment <= 100")["nct_id"]).all()
+
+
+def test_code_filters_take_the_registry_spellings_and_refuse_a_non_phase(index):
+    # "Phase 2" as the legacy exports and the website write it: the same trials as PHASE2
+    coded = index.similar(QUERY, k=30, where={"phases": ["PHASE2"], "overall_status": "COMPLETED"})
+    spelled = index.similar(
+        QUERY, k=30, where={"phases": ["Phase 2"], "overall_status": "Completed"}
+    )
+    assert len(coded) > 0 and spelled["nct_id"].tolist() == coded["nct_id"].tolist()
+    active = index.similar(QUERY, k=30, where={"overall_status": "Active, not recruiting"})
+    assert len(active) > 0 and (active["overall_status"] == "ACTIVE_NOT_RECRUITING").all()
+    with pytest.raises(QueryError, match=r"filter on 'phases': unknown phase 'Phase II'"):
+        index.similar(QUERY, where={"phases": ["Phase II"]})
+    with pytest.raises(QueryError, match=r"one phase per value"):
+        index.similar(QUERY, where={"phases": "Phase 2/Phase 3"})
+
+
+def test_a_draft_with_a_misspelled_field_warns_and_other_extra_keys_pass(index):
+    draft = {
+        "title": "Umbilical cord blood cells in acute ischemic stroke",
+        "condition": ["Stroke"],
+    }
+    with pytest.warns(UserWarning, match=r"'condition' .* did you mean 'conditions'") as caught:
+        index.similar(draft, k=3)
+    assert caught[0].filename == __file__  # points at the caller, not inside simtrials
+    row = index.similar(QUERY, k=1).iloc[0].to_dict()  # a Hits row: scores and reasons beside
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(index.similar(row, k=3)) == 3
 
 
 def test_filtered_results_are_the_unfiltered_ranking_restricted(index):

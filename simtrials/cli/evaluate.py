@@ -11,11 +11,16 @@ from .values import UsageError, format_option, index_dir_argument, load_index, p
 
 HELP = "evaluate an index on graded relevance judgements"
 EPILOG = """examples:
-  simtrials eval judged-index                       # bundled dev judgements, re-rank mode
+  simtrials eval judged-index                       # bundled dev judgements, re-rank pools
+  simtrials eval judged-index --mode retrieve       # every bundled judgement, whole index
   simtrials eval judged-index --baselines tfidf,bm25,dense --format csv
   simtrials eval idx --qrels my-judgements.tsv --mode retrieve --skip-missing
 
-A qrels file is a TSV or CSV with the columns query, candidate, grade."""
+A qrels file is a TSV or CSV with the columns query, candidate, grade. Without --qrels the
+bundled dev judgements are read as `make eval` reads them: the re-rank pools in rerank mode,
+every judged pair (the pools and the graded top 10s over the whole corpus) in retrieve mode.
+"judged-index" is an index of the bundled trials (`simtrials build`), which holds every
+judged trial."""
 
 BASELINES = ("tfidf", "bm25", "dense", "random")
 
@@ -25,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--qrels",
         metavar="FILE",
-        help="TSV/CSV with query, candidate, grade (default: the bundled dev set)",
+        help="TSV/CSV with query, candidate, grade (default: the bundled dev judgements of the mode)",
     )
     p.add_argument(
         "--mode",
@@ -52,13 +57,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     format_option(p)
 
 
-def read_qrels(path: str | None) -> Any:
+def read_qrels(path: str | None, mode: str = "rerank") -> Any:
+    """The judgements in ``path``; ``None``: the bundled dev ones of ``mode``'s protocol (the
+    re-rank pools, or every judged pair for retrieval), as ``make eval`` reads them."""
     import pandas as pd
 
     from .. import datasets
 
     if path is None:
-        return datasets.load_relevance()
+        return datasets.load_relevance(pools="rerank" if mode == "rerank" else "all")
     file = Path(path).expanduser()
     if not file.is_file():
         raise FileNotFoundError(f"no such qrels file: {path}")
@@ -84,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--baselines: unknown baseline {unknown[0]!r}; expected some of {', '.join(BASELINES)}"
         )
-    qrels = read_qrels(args.qrels)
+    qrels = read_qrels(args.qrels, args.mode)
     index = load_index(args.index_dir)
     options = {
         "mode": args.mode,

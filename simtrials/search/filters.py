@@ -4,6 +4,9 @@ A filter is a dict ``{column: condition}``; all conditions must hold (AND):
 
 - a list ``["PHASE2", "PHASE3"]``: the trial's value, or any element of a list column such
   as ``phases`` or ``conditions``, is one of them (text compared case-insensitively);
+  columns of registry codes take the codes in any spelling the registry has used, as the
+  readers do (``"Phase 2"`` is ``PHASE2``, ``"Active, not recruiting"`` is
+  ``ACTIVE_NOT_RECRUITING``), and a value that is not a phase is an error, not an empty result;
 - a scalar ``"INTERVENTIONAL"``: the same with one value;
 - a comparison ``(">=", "2015-01-01")`` for dates and numbers, with ``>= > <= < == !=``;
 - a range ``("between", "2015-01-01", "2020-12-31")``, both ends included.
@@ -22,6 +25,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import QueryError
+from ..io.values import parse_code, parse_phases, parse_status
 
 __all__ = ["filter_mask", "validate_where", "COLUMN_KINDS"]
 
@@ -35,10 +39,44 @@ _OPS = {
 }
 #: Column -> kind ("text", "list", "date", "int", "float", "bool") of every column a filter may name.
 COLUMN_KINDS = {c.name: c.kind for c in schema.COLUMNS if c.name != "source"}
+#: Columns of ClinicalTrials.gov codes: a filter value is read as the readers read the column.
+_CODES = {
+    "study_type": parse_code,
+    "overall_status": parse_status,
+    "allocation": parse_code,
+    "intervention_model": parse_code,
+    "masking": parse_code,
+    "primary_purpose": parse_code,
+    "enrollment_type": parse_code,
+    "sponsor_class": parse_code,
+    "sex": parse_code,
+    "std_ages": parse_code,
+    "intervention_types": parse_code,
+    "arm_group_types": parse_code,
+}
+
+
+def _code(col: str, value: Any) -> Any:
+    """A filter value of a code column as its code (``"Phase 2"`` -> ``"PHASE2"``)."""
+    if not isinstance(value, str):
+        return value
+    if col == "phases":
+        try:
+            codes = parse_phases(value)
+        except ValueError as exc:
+            raise QueryError(f"filter on 'phases': {exc}") from None
+        if len(codes) != 1:
+            raise QueryError(
+                f"filter on 'phases': give one phase per value, e.g. ['PHASE1', 'PHASE2'], got {value!r}"
+            )
+        return codes[0]
+    parse = _CODES.get(col)
+    return value if parse is None else (parse(value) or value)
 
 
 def validate_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Check a filter without applying it; returns it as a plain dict.
+    """Check a filter without applying it; returns it as a plain dict, the values of code
+    columns written as codes (``{"phases": ["Phase 2"]}`` -> ``{"phases": ["PHASE2"]}``).
 
     Raises
     ------
@@ -64,7 +102,18 @@ def validate_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
                 _check_scalar(col, kind, v)
         else:
             _check_scalar(col, kind, cond)
-    return dict(where)
+    return {col: _codes(col, cond) for col, cond in where.items()}
+
+
+def _codes(col: str, cond: Any) -> Any:
+    """``cond`` with the values of a code column written as codes."""
+    if col != "phases" and col not in _CODES:
+        return cond
+    if isinstance(cond, tuple):
+        return (cond[0], *(_code(col, v) for v in cond[1:]))
+    if isinstance(cond, (list, set, frozenset)):
+        return [_code(col, v) for v in cond]
+    return _code(col, cond)
 
 
 def _check_comparison(col: str, kind: str, cond: tuple) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -278,6 +279,7 @@ def query_record(query: Any) -> dict:
             "expected an API v2 study {'protocolSection': ...} or normalized fields such as "
             "title, brief_summary, conditions, interventions"
         )
+    _warn_misspelled(unknown)
     rec = dict(query)
     nct = rec.get("nct_id")
     placeholder = nct is None or (not isinstance(nct, str) and pd.isna(nct))
@@ -291,6 +293,25 @@ def query_record(query: Any) -> dict:
     if placeholder:
         out["nct_id"] = None
     return out
+
+
+def _spelling(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower()).rstrip("s")
+
+
+def _warn_misspelled(unknown: list) -> None:
+    """Warn about keys of a query dict that are a trial field misspelled ("condition",
+    "Brief Summary"): they are left out, so the query would silently lack that field. Other
+    extra keys (a Hits row's scores, a user's own columns) pass without a word."""
+    by_spelling = {_spelling(c): c for c in schema.COLUMN_NAMES}
+    for key in unknown:
+        meant = by_spelling.get(_spelling(key)) if isinstance(key, str) else None
+        if meant is not None:
+            warnings.warn(
+                f"query field {key!r} is not a trial field and is left out; did you mean {meant!r}?",
+                UserWarning,
+                stacklevel=6,  # the caller of similar() / explain(): through query and resolve
+            )
 
 
 def _study_record(study: dict) -> dict:
