@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pairs import write_unjudged  # scripts/grading/pairs.py, beside this script
 
 import simtrials as st
 from simtrials.baselines import BM25Baseline, DenseConcatBaseline, TfidfBaseline
@@ -64,18 +65,14 @@ def main() -> None:
         "bm25": BM25Baseline.build(trials),
         "dense-concat": DenseConcatBaseline.build(trials, embedder=embedder),
     }
-    known = set(zip(judged["query"], judged["candidate"]))
     pairs = {
         (q, str(c))
         for system in systems.values()
         for q in queries
         for c in pd.DataFrame(system.similar(q, k=10))["nct_id"]
     }
-    todo = sorted(p for p in pairs if p not in known)
-    pd.DataFrame(todo, columns=["query", "candidate"]).to_csv(args.out, sep="\t", index=False)
-    print(
-        f"{len(queries)} new queries, {len(pairs)} pooled pairs, {len(todo)} to grade -> {args.out}"
-    )
+    todo = write_unjudged(args.out, pairs, judged)
+    print(f"{len(queries)} new queries, {len(pairs)} pooled pairs, {todo} to grade -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
+from pairs import write_unjudged  # scripts/grading/pairs.py, beside this script
 
 import simtrials as st
 from simtrials.search.relatedness import FOCUS, _preset
@@ -38,7 +38,6 @@ def main() -> None:
         trials, embedder=st.Embedder(cache_dir=args.cache_dir), show_progress=False
     )
     settings = [_preset(1.0, 1.0, 3.0, s) for s in args.shares] + [FOCUS[f] for f in args.focus]
-    known = set(zip(judged["query"], judged["candidate"]))
     queries = sorted(judged["query"].unique())
     pairs = {
         (q, str(c))
@@ -46,11 +45,8 @@ def main() -> None:
         for q in queries
         for c in index.similar(q, k=args.k, weights=w)["nct_id"]
     }
-    todo = sorted(p for p in pairs if p not in known)
-    pd.DataFrame(todo, columns=["query", "candidate"]).to_csv(args.out, sep="\t", index=False)
-    print(
-        f"{len(queries)} queries, {len(pairs)} top-{args.k} pairs, {len(todo)} to grade -> {args.out}"
-    )
+    todo = write_unjudged(args.out, pairs, judged)
+    print(f"{len(queries)} queries, {len(pairs)} top-{args.k} pairs, {todo} to grade -> {args.out}")
 
 
 if __name__ == "__main__":
