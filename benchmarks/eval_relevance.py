@@ -54,7 +54,7 @@ from simtrials.baselines import (  # noqa: E402
     RandomBaseline,
     TfidfBaseline,
 )
-from simtrials.evaluate import bootstrap_ci  # noqa: E402
+from simtrials.evaluate import POOLS, bootstrap_ci  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import git_info  # noqa: E402
@@ -75,8 +75,14 @@ SHOWN = {
 }
 # Per protocol: which judgements, and which metrics the tables show.
 PROTOCOLS = {
-    "rerank": {"pools": "rerank", "shown": ["ndcg@5", "ndcg@10", "p@1_g2", "p@1_g2h", "map"]},
-    "retrieve": {"pools": "all", "shown": ["ndcg@10", "p@10", "p@5_g2", "p@1_g2h", "judged@10"]},
+    "rerank": {
+        "pools": POOLS["rerank"],
+        "shown": ["ndcg@5", "ndcg@10", "p@1_g2", "p@1_g2h", "map"],
+    },
+    "retrieve": {
+        "pools": POOLS["retrieve"],
+        "shown": ["ndcg@10", "p@10", "p@5_g2", "p@1_g2h", "judged@10"],
+    },
 }
 SHOWN.update({"p@10": "P@10", "p@5_g2": "P@5 g2", "judged@10": "judged@10"})
 

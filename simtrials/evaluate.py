@@ -58,6 +58,7 @@ import pandas as pd
 
 __all__ = [
     "MODES",
+    "POOLS",
     "System",
     "evaluate",
     "compare",
@@ -70,6 +71,9 @@ __all__ = [
 ]
 
 MODES = ("rerank", "retrieve")
+#: The bundled judgements each protocol reads (``datasets.load_relevance(pools=...)``): the
+#: re-rank pools other methods chose, or every judged pair for retrieval over the whole corpus.
+POOLS = {"rerank": "rerank", "retrieve": "all"}
 DEFAULT_K = (1, 3, 5, 10)
 QRELS_COLUMNS = ("query", "candidate", "grade")
 

@@ -63,9 +63,10 @@ def read_qrels(path: str | None, mode: str = "rerank") -> Any:
     import pandas as pd
 
     from .. import datasets
+    from ..evaluate import POOLS
 
     if path is None:
-        return datasets.load_relevance(pools="rerank" if mode == "rerank" else "all")
+        return datasets.load_relevance(pools=POOLS[mode])
     file = Path(path).expanduser()
     if not file.is_file():
         raise FileNotFoundError(f"no such qrels file: {path}")

@@ -39,8 +39,24 @@ _OPS = {
 }
 #: Column -> kind ("text", "list", "date", "int", "float", "bool") of every column a filter may name.
 COLUMN_KINDS = {c.name: c.kind for c in schema.COLUMNS if c.name != "source"}
+
+
+def _phase(value: str) -> str:
+    """One phase as its code (``"Phase 2"`` -> ``"PHASE2"``); QueryError for anything else."""
+    try:
+        codes = parse_phases(value)
+    except ValueError as exc:
+        raise QueryError(f"filter on 'phases': {exc}") from None
+    if len(codes) != 1:
+        raise QueryError(
+            f"filter on 'phases': give one phase per value, e.g. ['PHASE1', 'PHASE2'], got {value!r}"
+        )
+    return codes[0]
+
+
 #: Columns of ClinicalTrials.gov codes: a filter value is read as the readers read the column.
 _CODES = {
+    "phases": _phase,
     "study_type": parse_code,
     "overall_status": parse_status,
     "allocation": parse_code,
@@ -58,20 +74,7 @@ _CODES = {
 
 def _code(col: str, value: Any) -> Any:
     """A filter value of a code column as its code (``"Phase 2"`` -> ``"PHASE2"``)."""
-    if not isinstance(value, str):
-        return value
-    if col == "phases":
-        try:
-            codes = parse_phases(value)
-        except ValueError as exc:
-            raise QueryError(f"filter on 'phases': {exc}") from None
-        if len(codes) != 1:
-            raise QueryError(
-                f"filter on 'phases': give one phase per value, e.g. ['PHASE1', 'PHASE2'], got {value!r}"
-            )
-        return codes[0]
-    parse = _CODES.get(col)
-    return value if parse is None else (parse(value) or value)
+    return (_CODES[col](value) or value) if isinstance(value, str) else value
 
 
 def validate_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -107,7 +110,7 @@ def validate_where(where: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _codes(col: str, cond: Any) -> Any:
     """``cond`` with the values of a code column written as codes."""
-    if col != "phases" and col not in _CODES:
+    if col not in _CODES:
         return cond
     if isinstance(cond, tuple):
         return (cond[0], *(_code(col, v) for v in cond[1:]))

@@ -299,13 +299,16 @@ def _spelling(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower()).rstrip("s")
 
 
+#: Each trial field by its loose spelling (lower case, "_" for spaces, no plural s).
+_BY_SPELLING = {_spelling(c): c for c in schema.COLUMN_NAMES}
+
+
 def _warn_misspelled(unknown: list) -> None:
     """Warn about keys of a query dict that are a trial field misspelled ("condition",
     "Brief Summary"): they are left out, so the query would silently lack that field. Other
     extra keys (a Hits row's scores, a user's own columns) pass without a word."""
-    by_spelling = {_spelling(c): c for c in schema.COLUMN_NAMES}
     for key in unknown:
-        meant = by_spelling.get(_spelling(key)) if isinstance(key, str) else None
+        meant = _BY_SPELLING.get(_spelling(key)) if isinstance(key, str) else None
         if meant is not None:
             warnings.warn(
                 f"query field {key!r} is not a trial field and is left out; did you mean {meant!r}?",
