@@ -171,3 +171,38 @@ def test_cli_related_writes_the_hits_of_similar(index, tmp_path):
     csv = tmp_path / "related.csv"
     assert main([*argv[:-3], "--out", str(csv), "--no-progress"]) == 0
     assert pd.read_csv(csv)["nct_id"].tolist() == table["nct_id"].tolist()
+
+
+def test_best_match_of_some_trials_is_that_of_every_trial(index, monkeypatch):
+    """arrays.rows_best_match (the items of a few trials read one by one, or past
+    GATHER_SHARE the product with every item) gives set_best_match's cosines."""
+    from simtrials.search import arrays
+
+    store = index.store
+    indptr, _ = arrays.item_layout(store, "conditions")
+    with_items = np.flatnonzero(np.diff(indptr) > 0)
+    q = index.query(_sample(index, 1)[0]).condition_items
+    every = arrays.set_best_match(store, "conditions", [q])[0]
+    rng = np.random.default_rng(3)
+    for n in (1, 17, len(with_items)):
+        rows = np.sort(rng.choice(with_items, n, replace=False))
+        np.testing.assert_allclose(arrays.rows_best_match(store, "conditions", q, rows),
+                                   every[rows], atol=1e-6)  # fmt: skip
+        monkeypatch.setattr(arrays, "GATHER_SHARE", 10**9)  # always the whole product
+        np.testing.assert_array_equal(arrays.rows_best_match(store, "conditions", q, rows),
+                                      every[rows])  # fmt: skip
+        monkeypatch.undo()
+
+
+def test_largest_finds_the_m_largest_values():
+    from simtrials.search.similarity import _largest
+
+    rng = np.random.default_rng(5)
+    for n, m in [(5, 5), (40, 3), (1000, 40), (26000, 40), (26000, 1)]:
+        values = rng.random(n).astype(np.float32)
+        got = _largest(values, m)
+        assert len(got) == m and len(set(got.tolist())) == m
+        assert set(got.tolist()) == set(np.argsort(-values)[:m].tolist())
+    ties = np.array([0.5] * 300 + [0.9] * 5 + [0.1] * 100, dtype=np.float32)
+    got = _largest(ties, 8)  # the five 0.9s, then any three of the 0.5s
+    np.testing.assert_array_equal(np.sort(ties[got]), np.sort(ties)[-8:])

@@ -28,6 +28,7 @@ __all__ = [
     "row_items",
     "text_cosines",
     "set_best_match",
+    "rows_best_match",
     "lexical_matrix",
     "lexical_rows",
     "lexical_scores",
@@ -163,6 +164,30 @@ def set_best_match(
         best[pos] = np.maximum(best[pos], per_item[flat[at]])
     out[np.asarray(present)[:, None], has_rows[None, :]] = best.T
     return out
+
+
+#: :func:`rows_best_match` reads the trials' item vectors one by one up to this share of the
+#: index's items (1 / GATHER_SHARE), past it the product with every item (read in order,
+#: about 3x faster a vector: 1,000 gathered items 0.16 ms, all 14,076 in one product 0.6 ms).
+GATHER_SHARE = 4
+
+
+def rows_best_match(
+    store: TrialStore, field: str, query_items: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """:func:`set_best_match` of one query's items (m x d) with the trials at ``rows`` only,
+    each of which has items: their items' vectors are read, not every item's (a few hundred
+    trials against a product over every item of the index)."""
+    indptr, flat = item_layout(store, field)
+    starts, lens = indptr[rows], indptr[rows + 1] - indptr[rows]
+    if lens.sum() * GATHER_SHARE > len(store.sets[field].items):  # reading most items anyway
+        return set_best_match(store, field, [query_items])[0, rows]
+    offsets = np.cumsum(lens) - lens  # where each trial's items begin in ``at``
+    at = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+    uniq, inverse = np.unique(flat[at], return_inverse=True)
+    items = store.sets[field].vectors.get(uniq)
+    per_item = (items @ np.atleast_2d(query_items).astype(np.float32).T).max(axis=1)
+    return np.maximum.reduceat(per_item[inverse], offsets)
 
 
 #: Up to this many query vectors, products with a large matrix run one vector at a time: a

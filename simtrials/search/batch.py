@@ -6,7 +6,7 @@
 - :func:`similar_many`: the related lists of many indexed trials (``None``: all) in one long
   DataFrame (``query, rank, nct_id, score``, the reasons and the score's parts), exactly the
   hits ``similar(q, k)`` gives for each; the text scores of a block of queries come from
-  matrix products (:func:`simtrials.search.similarity.weighted_text`), then each query's few
+  matrix products (:func:`simtrials.search.similarity.text_bound`), then each query's few
   possible hits are scored in full (:func:`simtrials.search.similarity.score_top`), and with
   ``path`` each block is written to a parquet file as it is done (bounded memory).
 """
@@ -159,7 +159,7 @@ def _block_text(index: TrialIndex, qrows: np.ndarray, weights: Mapping) -> tuple
     qs = _queries(index, qrows)
     if relatedness.bounds(weights) is None:  # no text share: every trial's parts, at once
         return qs, similarity.score_block(index.store, qs, index.scoring, weights)
-    return qs, similarity.weighted_text(index.store, qs, index.scoring)
+    return qs, similarity.text_bound(index.store, qs, index.scoring)
 
 
 def _block_frame(
