@@ -114,9 +114,9 @@ def index_weights(focus):
 
 @pytest.mark.parametrize("focus", [None, "condition", "intervention"])
 def test_bounds_skip_only_trials_that_cannot_be_hits(index, monkeypatch, focus):
-    """The text-score bounds (similarity.score_top) leave the hits and scores exactly as
-    scoring the condition and intervention parts of every trial gives them."""
-    from simtrials.search import similarity
+    """The text-score bounds (similarity.score_top, and pairs.top_block for similar_many)
+    leave the hits and scores exactly as scoring every trial in full gives them."""
+    from simtrials.search import relatedness, similarity
 
     queries, ks = _sample(index, 20), [1, 10, 40]
     pruned = {(q, k): index.similar_ids(q, k=k, focus=focus) for q in queries for k in ks}
@@ -127,7 +127,7 @@ def test_bounds_skip_only_trials_that_cannot_be_hits(index, monkeypatch, focus):
         assert 10 <= len(kept) < len(rows) // 2
     kept, _ = similarity.score_top(index.store, q, rows, 10, index.scoring, {"text": 0, "both": 1})
     assert len(kept) == len(rows)  # no text share: nothing can be skipped
-    monkeypatch.setattr(similarity, "bounds", lambda weights: None)  # score every trial
+    monkeypatch.setattr(relatedness, "bounds", lambda weights: None)  # score every trial
     for (q, k), got in pruned.items():
         want = index.similar_ids(q, k=k, focus=focus)
         assert got.nct_ids.tolist() == want.nct_ids.tolist(), (q, k)

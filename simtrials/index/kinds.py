@@ -91,6 +91,21 @@ class KindIndex:
         out = np.where(specific, CLASS_MATCH, np.where(broad, KIND_MATCH, 0.0)).astype(np.float32)
         return np.ascontiguousarray(out.T)
 
+    def match_pairs(
+        self, queries: list[tuple[Iterable[str], Iterable[str]]], qi: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray:
+        """Class match of each pair: query ``queries[qi[p]]``'s ``(classes, kinds)`` with the
+        trial at ``rows[p]`` (the numbers of :meth:`match`)."""
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        q = np.zeros((len(COLUMNS), len(queries)), dtype=np.float32)
+        for j, (classes, kinds) in enumerate(queries):
+            q[_row(classes, kinds), j] = 1.0
+        sub, picked = self._matrix[rows], (np.arange(len(rows)), qi)
+        specific = np.asarray(sub @ (q * _SPECIFIC[:, None]))[picked] > 0
+        broad = np.asarray(sub @ (q * _BROAD[:, None]))[picked] > 0
+        return np.where(specific, CLASS_MATCH, np.where(broad, KIND_MATCH, 0.0)).astype(np.float32)
+
     def labels(self, row: int) -> list[str]:
         """The classes and kinds of the trial at ``row`` (for reasons and tests)."""
         start, end = self._matrix.indptr[row], self._matrix.indptr[row + 1]

@@ -25,10 +25,12 @@ __all__ = [
     "field_matrix",
     "item_layout",
     "item_matrix",
+    "item_rows",
     "row_items",
     "text_cosines",
     "set_best_match",
     "rows_best_match",
+    "pairs_best_match",
     "lexical_matrix",
     "lexical_rows",
     "lexical_scores",
@@ -166,7 +168,7 @@ def set_best_match(
     return out
 
 
-#: :func:`rows_best_match` reads the trials' item vectors one by one up to this share of the
+#: :func:`pairs_best_match` reads the trials' item vectors one by one up to this share of the
 #: index's items (1 / GATHER_SHARE), past it the product with every item (read in order,
 #: about 3x faster a vector: 1,000 gathered items 0.16 ms, all 14,076 in one product 0.6 ms).
 GATHER_SHARE = 4
@@ -178,16 +180,45 @@ def rows_best_match(
     """:func:`set_best_match` of one query's items (m x d) with the trials at ``rows`` only,
     each of which has items: their items' vectors are read, not every item's (a few hundred
     trials against a product over every item of the index)."""
+    return pairs_best_match(store, field, [query_items], np.zeros(len(rows), np.int64), rows)
+
+
+def pairs_best_match(
+    store: TrialStore,
+    field: str,
+    queries: Sequence[np.ndarray | None],
+    qi: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """For each pair ``p`` of query ``queries[qi[p]]`` (its item vectors, m x d) and the trial
+    at ``rows[p]``, the highest cosine between an item of one and an item of the other, as
+    :func:`set_best_match` gives it. Each trial must have items, each query of a pair too;
+    pairs grouped by query (``qi`` sorted). Per query, the distinct items of its trials are
+    read (a few hundred), or past ``1 / GATHER_SHARE`` of the index's items all of them in
+    order."""
     indptr, flat = item_layout(store, field)
-    starts, lens = indptr[rows], indptr[rows + 1] - indptr[rows]
-    if lens.sum() * GATHER_SHARE > len(store.sets[field].items):  # reading most items anyway
-        return set_best_match(store, field, [query_items])[0, rows]
-    offsets = np.cumsum(lens) - lens  # where each trial's items begin in ``at``
-    at = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
-    uniq, inverse = np.unique(flat[at], return_inverse=True)
-    items = store.sets[field].vectors.get(uniq)
-    per_item = (items @ np.atleast_2d(query_items).astype(np.float32).T).max(axis=1)
-    return np.maximum.reduceat(per_item[inverse], offsets)
+    lens = indptr[rows + 1] - indptr[rows]
+    offsets = np.cumsum(lens) - lens  # where each pair's items begin
+    items = flat[np.repeat(indptr[rows] - offsets, lens) + np.arange(int(lens.sum()))]
+    per_item = np.empty(len(items), dtype=np.float32)
+    owner = np.repeat(qi, lens)
+    present, firsts = np.unique(owner, return_index=True)
+    ends = np.append(firsts[1:], len(owner))
+    n_items = len(store.sets[field].items)
+    for i, a, b in zip(present.tolist(), firsts.tolist(), ends.tolist()):
+        q = np.atleast_2d(queries[i]).astype(np.float32)
+        uniq, inverse = np.unique(items[a:b], return_inverse=True)
+        if len(uniq) * GATHER_SHARE > n_items:
+            per_item[a:b] = _best_of_few(q, item_matrix(store, field).T)[items[a:b]]
+        else:
+            per_item[a:b] = (item_rows(store, field)[uniq] @ q.T).max(axis=1)[inverse]
+    return np.maximum.reduceat(per_item, offsets)
+
+
+def item_rows(store: TrialStore, field: str) -> np.ndarray:
+    """Every item vector of a set field, by item id, row-major (to read a few items)."""
+    sets = store.sets[field]
+    return cached(store, ("item rows", field), lambda: sets.vectors.get(np.arange(len(sets.items))))
 
 
 #: Up to this many query vectors, products with a large matrix run one vector at a time: a

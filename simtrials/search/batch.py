@@ -24,7 +24,7 @@ import pandas as pd
 from .. import defaults
 from ..defaults import DEFAULT_K
 from ..represent import GENERIC_INTERVENTIONS, condition_items, intervention_items
-from . import arrays, candidates, explain, hits, relatedness, similarity, words
+from . import arrays, candidates, explain, hits, pairs, relatedness, similarity, words
 from .filters import filter_mask, validate_where
 from .query import Query, check_k, id_list, require_known
 from .score import Parts
@@ -74,43 +74,104 @@ def ids_of(
 
 
 class _Reasons:
-    """The shared conditions and interventions of hits, with each trial's item words read once."""
+    """The shared conditions and interventions of hits (``explain.shared_conditions`` and
+    ``shared_interventions``), for every (query, hit) pair of a block at once.
+
+    Each trial's items and their words are read once. Each distinct set of words gets an id
+    and a sparse row over the words seen; two sets match (``explain._match``) by the count of
+    words they share and their sizes, so the matches of every candidate item of a block with
+    every item of its query come from one sparse product."""
 
     def __init__(self, store) -> None:
         self.store = store
         self.cols = {c: arrays.column(store, c) for c in hits.REASON_COLUMNS}
         self._items: dict[int, tuple] = {}
+        self._set_id: dict[frozenset, int] = {}
+        self._word_id: dict[str, int] = {}
+        self._sets: list[list[int]] = []  # word ids of each set of words, by set id
+        self._generic: dict[str, bool] = {}
+
+    def _id(self, words: frozenset) -> int:
+        out = self._set_id.get(words)
+        if out is None:
+            out = self._set_id[words] = len(self._sets)
+            self._sets.append([self._word_id.setdefault(w, len(self._word_id)) for w in words])
+        return out
 
     def items(self, row: int) -> tuple:
+        """A trial's conditions and interventions: ``(names, word-set ids)`` of each, the
+        items without words left out (they match nothing)."""
         out = self._items.get(row)
         if out is None:
             rec = {c: v[row] for c, v in self.cols.items()}
             conds = condition_items(rec)
             inters = [*intervention_items(rec), *rec.get("intervention_mesh", [])]
-            out = self._items[row] = (
-                [(c, explain._tokens(c)) for c in conds],
-                [(c, explain._tokens(c)) for c in inters],
-            )
+            out = self._items[row] = tuple(self._named(names) for names in (conds, inters))
         return out
 
-    def query_tokens(self, row: int) -> tuple[list, list]:
-        conds, inters = self.items(row)
-        return [t for _, t in conds if t], [t for _, t in inters if t]
+    def _named(self, names: list[str]) -> tuple[list[str], list[int]]:
+        kept = [(n, t) for n, t in ((n, explain._tokens(n)) for n in names) if t]
+        return [n for n, _ in kept], [self._id(t) for _, t in kept]
 
-    @staticmethod
-    def shared(qtok: list, cand: list) -> list[str]:
-        # explain.shared_items with the tokens already made
-        out: list[str] = []
-        for c, ct in cand:
-            if ct and any(explain._match(ct, q) for q in qtok) and c not in out:
-                out.append(c)
+    def pairs(self, qrows: np.ndarray, rows: np.ndarray) -> list[tuple[list[str], list[str]]]:
+        """``(shared conditions, shared interventions)`` of each (query, hit) pair."""
+        conds = self._shared(qrows, rows, 0)
+        inters = self._shared(qrows, rows, 1)
+        return [(c, [x for x in i if not self._is_generic(x)]) for c, i in zip(conds, inters)]
+
+    def _is_generic(self, name: str) -> bool:
+        out = self._generic.get(name)
+        if out is None:
+            out = self._generic[name] = bool(GENERIC_INTERVENTIONS.match(name))
         return out
 
-    def of(self, qrow: int, row: int) -> tuple[list[str], list[str]]:
-        qc, qi = self.query_tokens(qrow)
-        conds, inters = self.items(row)
-        shared_i = [x for x in self.shared(qi, inters) if not GENERIC_INTERVENTIONS.match(x)]
-        return self.shared(qc, conds), shared_i
+    def _shared(self, qrows: np.ndarray, rows: np.ndarray, part: int) -> list[list[str]]:
+        import scipy.sparse as sp
+
+        queries = list(dict.fromkeys(qrows.tolist()))
+        qpos = {q: j for j, q in enumerate(queries)}
+        qsets = [self.items(q)[part][1] for q in queries]
+        occ_pair, occ_set, occ_name = [], [], []
+        for p, r in enumerate(rows.tolist()):
+            names, ids = self.items(r)[part]
+            occ_pair += [p] * len(ids)
+            occ_set += ids
+            occ_name += names
+        out: list[list[str]] = [[] for _ in range(len(rows))]
+        if not occ_set or not any(qsets):
+            return out
+        cand, occ_u = np.unique(np.asarray(occ_set), return_inverse=True)
+        qflat = [i for ids in qsets for i in ids]
+        mine = np.unique(np.asarray(qflat))
+
+        def words(ids: np.ndarray) -> sp.csr_matrix:
+            lists = [self._sets[i] for i in ids.tolist()]
+            indptr = np.cumsum([0] + [len(x) for x in lists])
+            cols = np.fromiter((w for x in lists for w in x), np.int64, int(indptr[-1]))
+            shape = (len(lists), len(self._word_id))
+            return sp.csr_matrix((np.ones(len(cols), np.int32), cols, indptr), shape=shape)
+
+        a, b = words(cand), words(mine)
+        common = np.asarray((a @ b.T).todense())
+        la, lb = np.diff(a.indptr)[:, None], np.diff(b.indptr)[None, :]
+        match = (common == la) | (common == lb)  # one set of words holds the other
+        match |= (common >= 2) & (2 * common >= np.minimum(la, lb))
+        # per candidate set and query: does it match one of that query's items
+        at = np.searchsorted(mine, np.asarray(qflat, dtype=np.int64))
+        lens = np.array([len(ids) for ids in qsets])
+        firsts = np.cumsum(lens) - lens
+        has = lens > 0
+        per_query = np.zeros((len(cand), len(queries)), dtype=bool)
+        if has.any():
+            per_query[:, has] = np.logical_or.reduceat(match[:, at], firsts[has], axis=1)
+        pair_query = np.array([qpos[q] for q in qrows.tolist()])
+        occ_pair_a = np.asarray(occ_pair)
+        hit = per_query[occ_u, pair_query[occ_pair_a]]
+        for o in np.flatnonzero(hit).tolist():
+            name, lst = occ_name[o], out[occ_pair[o]]
+            if name not in lst:
+                lst.append(name)
+        return out
 
 
 def _queries(index: TrialIndex, rows: np.ndarray) -> list[Query]:
@@ -179,10 +240,18 @@ def _block_frame(
     qs, block = _block_text(index, qrows, weights) if text is None else text
     in_full = relatedness.bounds(weights) is None  # as _block_text scored the block
     keys = arrays.nct_rank(store)
-    ranked = []  # per query: (rows in rank order, their Parts)
+    ranked: list = [None] * len(qs)  # per query: (rows in rank order, their Parts)
     pool = np.arange(len(store), dtype=np.int64) if allowed is None else np.flatnonzero(allowed)
-    for i, qrow in enumerate(qrows.tolist()):
-        rows = pool[pool != qrow]  # a trial is never its own hit
+    alone = range(len(qs))
+    if not in_full and len(pool) > similarity.SEEDS_PER_HIT * k + 1:  # the block at once
+        top = pairs.top_block(store, qs, qrows, allowed, k, index.scoring, weights, block)
+        ends = np.searchsorted(top.qi, np.arange(len(qs) + 1))
+        for i in range(len(qs)):
+            at = np.arange(ends[i], ends[i + 1])
+            ranked[i] = (top.rows[at], top.parts.take(at))
+        alone = top.alone.tolist()
+    for i in alone:
+        rows = pool[pool != qrows[i]]  # a trial is never its own hit
         if in_full:
             parts = block.take((i, rows))
         else:  # row i of the block: 1-D views of every trial's text score
@@ -190,7 +259,7 @@ def _block_frame(
                 store, qs[i], rows, k, index.scoring, weights, block.take(i)
             )
         order = hits.top_of(parts.score, keys[rows], k)
-        ranked.append((rows[order], parts.take(order)))
+        ranked[i] = (rows[order], parts.take(order))
     return _long_frame(store, qs, qrows, ranked, reasons)
 
 
@@ -208,7 +277,7 @@ def _long_frame(
     def cat(get) -> np.ndarray:
         return np.concatenate([get(p) for _, p in ranked])
 
-    shared = [reasons.of(int(qrows[i]), int(r)) for i, r in zip(qi, rows)]
+    shared = reasons.pairs(qrows[qi], rows)
     cond, inter, kind = (
         cat(lambda p: p.condition),
         cat(lambda p: p.intervention),
@@ -273,7 +342,7 @@ def similar_many(
     n_allowed = len(store) if allowed is None else int(allowed.sum())
     blocked = index.exact or n_allowed <= max(index.exact_threshold, 4 * k)
     size = max(1, min(256, BLOCK_CELLS // max(len(store), 1))) if blocked else 64
-    reasons = _Reasons(store)
+    reasons = arrays.cached(store, "reasons", lambda: _Reasons(store))  # kept till it changes
     bar = _bar(len(qrows), show_progress)
     writer, frames = None, []
     blocks = [qrows[s : s + size] for s in range(0, len(qrows), size)]

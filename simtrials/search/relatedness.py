@@ -32,7 +32,7 @@ mix at query time, without rebuilding.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +47,7 @@ __all__ = [
     "RELATED_CONDITION_RAMP",
     "ramp",
     "resolve_weights",
+    "Bounds",
     "bounds",
     "Relatedness",
     "relatedness",
@@ -121,26 +122,38 @@ def resolve_weights(
     return out
 
 
-def bounds(weights: Mapping[str, float]) -> Callable[[np.ndarray], tuple] | None:
-    """``f(text) -> (lo, hi)``: the least and the most score a trial with text score ``text``
-    can get under ``weights``, whatever its condition and intervention parts; ``None`` when
-    the text has no weight (the parts alone decide).
+@dataclass(frozen=True)
+class Bounds:
+    """The least and the most score a trial with text score ``T`` can get, whatever its
+    condition and intervention parts: ``bounds(T) -> (lo, hi)`` (see :func:`bounds`)."""
+
+    text: float
+    top: float
+
+    def __call__(self, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        den = self.text + self.top
+        t = self.text * np.asarray(text, np.float64)
+        return np.clip(t / den, 0, 1), np.clip((t + self.top) / den, 0, 1)
+
+    def least_text(self, score: np.ndarray) -> np.ndarray:
+        """The least text score whose ``hi`` reaches ``score`` (at most 1): ``hi(T) >= score``
+        exactly where ``T >= least_text(score)``, so a bound is compared with it in place,
+        without making ``hi`` of every trial."""
+        return (np.asarray(score, np.float64) * (self.text + self.top) - self.top) / self.text
+
+
+def bounds(weights: Mapping[str, float]) -> Bounds | None:
+    """:class:`Bounds` of a trial's score under ``weights``; ``None`` when the text has no
+    weight (the parts alone decide).
 
     The three events of the module doc are exclusive, so their weighted chances add up to at
     most the largest weight ``top``: the score lies in ``[w_text*T, w_text*T + top] / (w_text
     + top)``, clipped to [0, 1] as :func:`relatedness` clips it.
     """
     w = {p: float(weights.get(p, 0.0)) for p in PARTS}
-    top = max(w["condition"], w["intervention"], w["both"])
     if w["text"] <= 0:
         return None
-    den = w["text"] + top
-
-    def f(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = w["text"] * np.asarray(text, np.float64)
-        return np.clip(t / den, 0, 1), np.clip((t + top) / den, 0, 1)
-
-    return f
+    return Bounds(w["text"], max(w["condition"], w["intervention"], w["both"]))
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import arrays
+from . import arrays, relatedness
 from .query import Query
-from .relatedness import FOCUS, bounds, relatedness
+from .relatedness import FOCUS
 from .score import Parts, Scoring, cosines, score
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def _mix_parts(
     cond = items("conditions", q.condition_items)
     inter = items("interventions", q.intervention_items)
     kind = store.kinds.match(*q.kinds, rows)
-    rel = relatedness(parts.score, cond, inter, kind, weights)
+    rel = relatedness.relatedness(parts.score, cond, inter, kind, weights)
     return parts.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
 
 
@@ -117,7 +117,7 @@ def score_top(
     the fields shown with weight 0 and the condition and intervention parts. Where the weights
     give the text no share, or ``rows`` are a small part of the index, every row is scored.
     """
-    lo_hi = bounds(weights)
+    lo_hi = relatedness.bounds(weights)
     if lo_hi is None or len(rows) <= k or (text is None and not arrays.whole(store, rows)):
         return rows, score_rows(store, q, rows, scoring, weights)
     if text is None:
@@ -148,7 +148,7 @@ def _exact_text(
     rows: np.ndarray,
     k: int,
     weighted: Scoring,
-    lo_hi,
+    lo_hi: relatedness.Bounds,
     bound: Parts,
 ) -> tuple[np.ndarray, Parts]:
     """The trials at ``rows`` whose text bound (``bound``, :func:`text_bound`) may still reach
@@ -166,7 +166,7 @@ def _exact_text(
     m = min(len(rows), SEEDS_PER_HIT * k)
     seed_lo = lo_hi(_text_of(store, q, rows[_largest(up, m)], weighted, bound, sets).score)[0]
     floor = np.partition(seed_lo, m - k)[m - k]
-    keep = rows[lo_hi(up)[1] >= floor - 1e-6]  # float slack: never lose a tie
+    keep = rows[up >= lo_hi.least_text(floor) - 2e-6]  # float slack: never lose a tie
     return keep, _text_of(store, q, keep, weighted, bound, sets)
 
 
@@ -271,7 +271,7 @@ def score_block(
     cond = _block_field(store, "conditions", [q.condition_items for q in queries], memo)
     inter = _block_field(store, "interventions", [q.intervention_items for q in queries], memo)
     kind = store.kinds.match_many([q.kinds for q in queries])
-    rel = relatedness(parts.score, cond, inter, kind, weights)
+    rel = relatedness.relatedness(parts.score, cond, inter, kind, weights)
     return parts.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
 
 

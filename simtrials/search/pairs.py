@@ -1,0 +1,206 @@
+"""The ``k`` best trials of every query of a block at once (``similar_many``).
+
+:func:`top_block` takes the steps of :func:`simtrials.search.similarity.score_top` for a
+block of queries together, over flat arrays of (query, trial) pairs: each step is a few numpy
+calls for the whole block instead of a few per query (at 26k trials a query's steps are
+small arrays, where the calls' own cost, not the arithmetic, is what one query pays). The
+hits and scores are those of ``score_top`` and ``hits.top_of`` for each query.
+
+Pairs are two aligned arrays: ``qi`` (the position of the query in the block) and ``rows``
+(the trial's row), grouped by query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from . import arrays, relatedness
+from .query import Query
+from .score import Parts, Scoring, score
+from .similarity import SEEDS_PER_HIT, _bounded_sets, _weighted
+
+if TYPE_CHECKING:
+    from ..index.store import TrialStore
+
+__all__ = ["Top", "top_block"]
+
+
+class Top(NamedTuple):
+    """Each query's hits: pairs grouped by query, in rank order within each query, with
+    their :class:`Parts`; ``alone``: the queries :func:`top_block` left to ``score_top``."""
+
+    qi: np.ndarray
+    rows: np.ndarray
+    parts: Parts
+    alone: np.ndarray
+
+
+def top_block(
+    store: TrialStore,
+    queries: list[Query],
+    qrows: np.ndarray,
+    allowed: np.ndarray | None,
+    k: int,
+    scoring: Scoring,
+    weights: Mapping[str, float],
+    bound: Parts,
+) -> Top:
+    """The ``k`` best trials of each of ``queries`` (indexed trials at ``qrows``, never their
+    own hit) among the ``allowed`` ones (``None``: all), from ``bound``: their
+    :func:`~simtrials.search.similarity.text_bound` (B x n). The weights must give the text a
+    share (:func:`~simtrials.search.relatedness.bounds` is not ``None``) and each query more
+    than ``SEEDS_PER_HIT * k`` allowed trials. A query whose possible hits share no weighted
+    field with it (scored cross-field) is left to ``score_top``: its position is in ``alone``.
+    """
+    lo_hi = relatedness.bounds(weights)
+    weighted = _weighted(scoring)
+    n_q = len(queries)
+    up = np.array(bound.score, dtype=np.float32)  # a copy: the excluded trials get -inf
+    if allowed is not None:
+        up[:, ~allowed] = -np.inf
+    up[np.arange(n_q), qrows] = -np.inf
+    sets = sorted({f for q in queries for f in _bounded_sets(store, q, weighted)})
+    m = SEEDS_PER_HIT * k
+    # the exact text scores of each query's m highest bounds: a floor the k-th best reaches
+    qi, rows = _largest_rows(up, m)
+    seed_lo = lo_hi(_text(store, queries, qi, rows, weighted, bound, sets).score)[0]
+    floor = np.partition(seed_lo.reshape(n_q, m), m - k, axis=1)[:, m - k]
+    # the trials whose bound reaches it, their exact text scores, and the k-th best lo(T)
+    qi, rows = np.nonzero(up >= (lo_hi.least_text(floor) - 2e-6).astype(np.float32)[:, None])
+    text = _text(store, queries, qi, rows, weighted, bound, sets)
+    lo, hi = lo_hi(text.score)
+    order = np.lexsort((-lo, qi))
+    kth = lo[order][_starts(qi, n_q) + k - 1]
+    keep = np.flatnonzero(hi >= kth[qi] - 1e-6)  # float slack: never lose a tie
+    qi, rows, text = qi[keep], rows[keep], text.take(keep)
+    alone = np.unique(qi[_lonely(store, queries, qi, rows, weighted)])
+    if len(alone):
+        keep = np.flatnonzero(~np.isin(qi, alone))
+        qi, rows, text = qi[keep], rows[keep], text.take(keep)
+    parts = _mix(store, queries, qi, rows, scoring, weights, text)
+    # rank: score, then NCT ID; the first k of each query
+    order = np.lexsort((arrays.nct_rank(store)[rows], -parts.score, qi))
+    qi, rows = qi[order], rows[order]
+    first = np.flatnonzero(np.arange(len(qi)) - _starts(qi, n_q)[qi] < k)
+    return Top(qi[first], rows[first], parts.take(order[first]), alone)
+
+
+def _starts(qi: np.ndarray, n_q: int) -> np.ndarray:
+    """Where each query's pairs begin in ``qi`` (sorted)."""
+    return np.searchsorted(qi, np.arange(n_q))
+
+
+def _largest_rows(values: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(qi, rows)`` of the ``m`` largest values of each row of ``values`` (B x n),
+    ``m`` per row, grouped by row: :func:`simtrials.search.similarity._largest` row-wise."""
+    n_q, n = values.shape
+    sample = values[:, ::16]
+    if m >= sample.shape[1]:
+        cols = np.argpartition(values, n - m, axis=1)[:, n - m :]
+        return np.repeat(np.arange(n_q), m), cols.ravel()
+    s = sample.shape[1]
+    tau = np.partition(sample, s - m, axis=1)[:, s - m]
+    qi, rows = np.nonzero(values >= tau[:, None])
+    order = np.lexsort((-values[qi, rows], qi))
+    qi, rows = qi[order], rows[order]
+    first = np.arange(len(qi)) - _starts(qi, n_q)[qi] < m
+    return qi[first], rows[first]
+
+
+def _has_items(store: TrialStore, field: str, rows: np.ndarray) -> np.ndarray:
+    indptr, _ = arrays.item_layout(store, field)
+    return indptr[rows + 1] > indptr[rows]
+
+
+def _text(
+    store: TrialStore,
+    queries: list[Query],
+    qi: np.ndarray,
+    rows: np.ndarray,
+    weighted: Scoring,
+    bound: Parts,
+    sets: list[str],
+) -> Parts:
+    """The exact text Parts of the pairs: ``bound``'s, with the best match of the query's
+    items in each of ``sets`` where both have items (``similarity._text_of`` for pairs)."""
+    per_field = {f: s[qi, rows] for f, s in bound.per_field.items()}  # copies
+    for f in sets:
+        vecs = [q.vectors.get(f) for q in queries]
+        both = _has_items(store, f, rows) & _query_has(vecs)[qi]
+        if both.any():
+            per_field[f][both] = arrays.pairs_best_match(store, f, vecs, qi[both], rows[both])
+    return score(per_field, bound.lexical[qi, rows], weighted)
+
+
+def _query_has(vecs: list[np.ndarray | None]) -> np.ndarray:
+    return np.array([v is not None and len(np.atleast_2d(v)) > 0 for v in vecs], dtype=bool)
+
+
+def _lonely(
+    store: TrialStore, queries: list[Query], qi: np.ndarray, rows: np.ndarray, weighted: Scoring
+) -> np.ndarray:
+    """Which pairs share no weighted field (``similarity._lonely`` for pairs)."""
+    shared = np.zeros(len(rows), dtype=bool)
+    for f in weighted.fields:
+        qhas = _query_has([q.vectors.get(f) for q in queries])[qi]
+        if f in store.sets:
+            shared |= qhas & _has_items(store, f, rows)
+        else:
+            shared |= qhas & arrays.field_matrix(store, f)[1][rows]
+    return ~shared
+
+
+def _field(
+    store: TrialStore, field: str, vecs: list[np.ndarray | None], qi: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """The similarity in ``field`` of each pair (``similarity.field_similarity`` for pairs):
+    NaN where either lacks the field."""
+    out = np.full(len(rows), np.nan, dtype=np.float32)
+    qhas = _query_has(vecs)[qi]
+    if field in store.sets:
+        both = qhas & _has_items(store, field, rows)
+        if both.any():
+            out[both] = arrays.pairs_best_match(store, field, vecs, qi[both], rows[both])
+        return out
+    if field not in store.vectors:
+        return out
+    matrix, has = arrays.field_matrix(store, field)
+    both = np.flatnonzero(qhas & has[rows])
+    if len(both):
+        qv = np.stack([np.zeros(matrix.shape[1], np.float32) if v is None else v for v in vecs])
+        dots = np.einsum("pd,pd->p", matrix[rows[both]], qv[qi[both]].astype(np.float32))
+        out[both] = np.clip(dots, 0.0, 1.0)
+    return out
+
+
+def _mix(
+    store: TrialStore,
+    queries: list[Query],
+    qi: np.ndarray,
+    rows: np.ndarray,
+    scoring: Scoring,
+    weights: Mapping[str, float],
+    text: Parts,
+) -> Parts:
+    """The full Parts of the pairs: the fields shown with weight 0, then the condition and
+    intervention parts mixed in (``similarity._mix_parts`` for pairs)."""
+    per_field = {
+        f: text.per_field[f] if f in text.per_field else _field(store, f, [q.vectors.get(f) for q in queries], qi, rows)
+        for f in scoring.fields
+    }  # fmt: skip
+
+    def items(field: str, attr: str) -> np.ndarray:
+        vecs = [getattr(q, attr) for q in queries]
+        if field in per_field and all(v is q.vectors.get(field) for v, q in zip(vecs, queries)):
+            return per_field[field]  # a record's set field and its items: the same vectors
+        return _field(store, field, vecs, qi, rows)
+
+    cond = items("conditions", "condition_items")
+    inter = items("interventions", "intervention_items")
+    kind = store.kinds.match_pairs([q.kinds for q in queries], qi, rows)
+    rel = relatedness.relatedness(text.score, cond, inter, kind, weights)
+    full = Parts(per_field, text.lexical, text.semantic, text.score)
+    return full.with_relatedness(rel.condition, rel.intervention, kind, rel.score)
