@@ -214,13 +214,38 @@ def _queries(index: TrialIndex, rows: np.ndarray) -> list[Query]:
     return out
 
 
-def _block_text(index: TrialIndex, qrows: np.ndarray, weights: Mapping) -> tuple[list, Parts]:
-    """A block's queries and the text score Parts of every trial for each (B x n): the
-    matrix-product half of a block, which may run in a second thread (``BATCH_OVERLAP``)."""
+class _Block(NamedTuple):
+    """What a block's first half makes (:func:`_block_text`): its queries, the text scores
+    of every trial for each (B x n; bounds, or with no text share every trial's full
+    Parts), and the :class:`~simtrials.search.pairs.Floors` when the block is ranked at once."""
+
+    queries: list[Query]
+    text: Parts
+    floors: pairs.Floors | None
+
+
+def _at_once(index: TrialIndex, pool_size: int, k: int, weights: Mapping) -> bool:
+    """Whether a block's queries are ranked together (:func:`pairs.top_block`)."""
+    bounded = relatedness.bounds(weights) is not None
+    return bounded and pool_size > similarity.SEEDS_PER_HIT * k + 1
+
+
+def _block_text(
+    index: TrialIndex, qrows: np.ndarray, weights: Mapping, k: int, allowed: np.ndarray | None
+) -> _Block:
+    """A block's first half: its queries, the text scores of every trial for each (matrix
+    products) and, when its queries are ranked together, their floors. It may run in a
+    second thread while the block before is ranked (``BATCH_OVERLAP``)."""
+    store = index.store
     qs = _queries(index, qrows)
     if relatedness.bounds(weights) is None:  # no text share: every trial's parts, at once
-        return qs, similarity.score_block(index.store, qs, index.scoring, weights)
-    return qs, similarity.text_bound(index.store, qs, index.scoring)
+        return _Block(qs, similarity.score_block(store, qs, index.scoring, weights), None)
+    text = similarity.text_bound(store, qs, index.scoring)
+    pool_size = len(store) if allowed is None else int(allowed.sum())
+    if not _at_once(index, pool_size, k, weights):
+        return _Block(qs, text, None)
+    made = pairs.floors(store, qs, qrows, allowed, k, index.scoring, weights, text)
+    return _Block(qs, text, made)
 
 
 def _block_frame(
@@ -230,21 +255,22 @@ def _block_frame(
     allowed: np.ndarray | None,
     weights: Mapping,
     reasons: _Reasons,
-    text: tuple[list, Parts] | None = None,
+    made: _Block | None = None,
 ) -> pd.DataFrame:
     """The long table of one block of indexed queries: the text scores of the block at once
-    (matrix products; ``text``: :func:`_block_text` of the block when it is already made),
-    then each query's few possible hits scored in full
+    (matrix products; ``made``: :func:`_block_text` of the block when it is already made),
+    then the queries' few possible hits scored in full, together
+    (:func:`simtrials.search.pairs.top_block`) or one by one
     (:func:`simtrials.search.similarity.score_top`)."""
     store = index.store
-    qs, block = _block_text(index, qrows, weights) if text is None else text
+    qs, block, floors = _block_text(index, qrows, weights, k, allowed) if made is None else made
     in_full = relatedness.bounds(weights) is None  # as _block_text scored the block
     keys = arrays.nct_rank(store)
     ranked: list = [None] * len(qs)  # per query: (rows in rank order, their Parts)
     pool = np.arange(len(store), dtype=np.int64) if allowed is None else np.flatnonzero(allowed)
     alone = range(len(qs))
-    if not in_full and len(pool) > similarity.SEEDS_PER_HIT * k + 1:  # the block at once
-        top = pairs.top_block(store, qs, qrows, allowed, k, index.scoring, weights, block)
+    if floors is not None:  # the block at once
+        top = pairs.top_block(store, qs, qrows, allowed, k, index.scoring, weights, block, floors)
         ends = np.searchsorted(top.qi, np.arange(len(qs) + 1))
         for i in range(len(qs)):
             at = np.arange(ends[i], ends[i + 1])
@@ -346,7 +372,7 @@ def similar_many(
     bar = _bar(len(qrows), show_progress)
     writer, frames = None, []
     blocks = [qrows[s : s + size] for s in range(0, len(qrows), size)]
-    ahead = _Ahead(index, weights, blocks if blocked else [])
+    ahead = _Ahead(index, blocks if blocked else [], weights, k, allowed)
     try:
         for b, part in enumerate(blocks):
             # the first block runs alone (it makes the index's cached arrays); from then on
@@ -385,31 +411,38 @@ def similar_many(
 
 
 class _Ahead:
-    """The text scores of the next block, made in a second thread while the current block is
-    ranked (``defaults.BATCH_OVERLAP``, more than one core, BLAS limited to one thread): the
-    matrix products release the GIL, the ranking and the reasons are Python. Same numbers as
-    making them in turn. Where BLAS already runs its products on several threads, a second
+    """The first half of the next block (:func:`_block_text`: its text scores and floors),
+    made in a second thread while the current block is ranked (``defaults.BATCH_OVERLAP``,
+    more than one core, BLAS limited to one thread): the matrix products and the numpy steps
+    on large arrays release the GIL. Same numbers as making them in turn. Where BLAS already runs its products on several threads, a second
     thread only contends with them (26k trials, 2 cores: 329 queries/s against 415 in turn)."""
 
-    def __init__(self, index: TrialIndex, weights: Mapping, blocks: list[np.ndarray]) -> None:
-        self.index, self.weights, self.blocks = index, weights, blocks
+    def __init__(
+        self,
+        index: TrialIndex,
+        blocks: list[np.ndarray],
+        weights: Mapping,
+        k: int,
+        allowed: np.ndarray | None,
+    ) -> None:
+        self.index, self.blocks, self.args = index, blocks, (weights, k, allowed)
         self.on = len(blocks) > 1 and defaults.BATCH_OVERLAP and (os.cpu_count() or 1) > 1
         self.on = self.on and _blas_threads() < 2  # else the products already use the cores
         self.pool = None
         self.pending: tuple[int, Any] | None = None  # (block, its future)
 
     def start(self, b: int) -> None:
-        """Begin making block ``b``'s text scores (none past the last block)."""
+        """Begin making block ``b``'s first half (none past the last block)."""
         if not self.on or b >= len(self.blocks):
             return
         if self.pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="simtrials-block")
-        self.pending = (b, self.pool.submit(_block_text, self.index, self.blocks[b], self.weights))
+        self.pending = (b, self.pool.submit(_block_text, self.index, self.blocks[b], *self.args))
 
-    def take(self, b: int) -> tuple[list, Parts] | None:
-        """Block ``b``'s queries and text scores if they were begun, else ``None``."""
+    def take(self, b: int) -> _Block | None:
+        """Block ``b``'s first half if it was begun, else ``None``."""
         if self.pending is None or self.pending[0] != b:
             return None
         fut, self.pending = self.pending[1], None

@@ -25,7 +25,7 @@ from .similarity import SEEDS_PER_HIT, _bounded_sets, _weighted
 if TYPE_CHECKING:
     from ..index.store import TrialStore
 
-__all__ = ["Top", "top_block"]
+__all__ = ["Top", "Floors", "floors", "top_block"]
 
 
 class Top(NamedTuple):
@@ -38,6 +38,46 @@ class Top(NamedTuple):
     alone: np.ndarray
 
 
+class Floors(NamedTuple):
+    """The first half of :func:`top_block`: ``up``, each query's text bound of every trial
+    (B x n, ``-inf`` where a trial may not be its hit), and ``floor``, a score its ``k``-th
+    best hit reaches."""
+
+    up: np.ndarray
+    floor: np.ndarray
+
+
+def floors(
+    store: TrialStore,
+    queries: list[Query],
+    qrows: np.ndarray,
+    allowed: np.ndarray | None,
+    k: int,
+    scoring: Scoring,
+    weights: Mapping[str, float],
+    bound: Parts,
+) -> Floors:
+    """The :class:`Floors` of a block (see :func:`top_block`): the exact text scores of each
+    query's ``SEEDS_PER_HIT * k`` highest bounds give ``k`` trials whose score is at least
+    ``floor``. ``similar_many`` makes them with the block's text scores, in a second thread."""
+    lo_hi = relatedness.bounds(weights)
+    weighted = _weighted(scoring)
+    n_q = len(queries)
+    up = np.array(bound.score, dtype=np.float32)  # a copy: the excluded trials get -inf
+    if allowed is not None:
+        up[:, ~allowed] = -np.inf
+    up[np.arange(n_q), qrows] = -np.inf
+    m = SEEDS_PER_HIT * k
+    qi, rows = _largest_rows(up, m)
+    seeds = _text(store, queries, qi, rows, weighted, bound, _sets(store, queries, weighted))
+    seed_lo = lo_hi(seeds.score)[0]
+    return Floors(up, np.partition(seed_lo.reshape(n_q, m), m - k, axis=1)[:, m - k])
+
+
+def _sets(store: TrialStore, queries: list[Query], weighted: Scoring) -> list[str]:
+    return sorted({f for q in queries for f in _bounded_sets(store, q, weighted)})
+
+
 def top_block(
     store: TrialStore,
     queries: list[Query],
@@ -47,30 +87,25 @@ def top_block(
     scoring: Scoring,
     weights: Mapping[str, float],
     bound: Parts,
+    floor: Floors | None = None,
 ) -> Top:
     """The ``k`` best trials of each of ``queries`` (indexed trials at ``qrows``, never their
     own hit) among the ``allowed`` ones (``None``: all), from ``bound``: their
-    :func:`~simtrials.search.similarity.text_bound` (B x n). The weights must give the text a
-    share (:func:`~simtrials.search.relatedness.bounds` is not ``None``) and each query more
-    than ``SEEDS_PER_HIT * k`` allowed trials. A query whose possible hits share no weighted
-    field with it (scored cross-field) is left to ``score_top``: its position is in ``alone``.
+    :func:`~simtrials.search.similarity.text_bound` (B x n), and ``floor``: their
+    :func:`floors` when the caller has them. The weights must give the text a share
+    (:func:`~simtrials.search.relatedness.bounds` is not ``None``) and each query more than
+    ``SEEDS_PER_HIT * k`` allowed trials. A query whose possible hits share no weighted field
+    with it (scored cross-field) is left to ``score_top``: its position is in ``alone``.
     """
     lo_hi = relatedness.bounds(weights)
     weighted = _weighted(scoring)
     n_q = len(queries)
-    up = np.array(bound.score, dtype=np.float32)  # a copy: the excluded trials get -inf
-    if allowed is not None:
-        up[:, ~allowed] = -np.inf
-    up[np.arange(n_q), qrows] = -np.inf
-    sets = sorted({f for q in queries for f in _bounded_sets(store, q, weighted)})
-    m = SEEDS_PER_HIT * k
-    # the exact text scores of each query's m highest bounds: a floor the k-th best reaches
-    qi, rows = _largest_rows(up, m)
-    seed_lo = lo_hi(_text(store, queries, qi, rows, weighted, bound, sets).score)[0]
-    floor = np.partition(seed_lo.reshape(n_q, m), m - k, axis=1)[:, m - k]
-    # the trials whose bound reaches it, their exact text scores, and the k-th best lo(T)
-    qi, rows = np.nonzero(up >= (lo_hi.least_text(floor) - 2e-6).astype(np.float32)[:, None])
-    text = _text(store, queries, qi, rows, weighted, bound, sets)
+    if floor is None:
+        floor = floors(store, queries, qrows, allowed, k, scoring, weights, bound)
+    # the trials whose bound reaches the floor, their exact text scores, the k-th best lo(T)
+    least = (lo_hi.least_text(floor.floor) - 2e-6).astype(np.float32)
+    qi, rows = np.nonzero(floor.up >= least[:, None])
+    text = _text(store, queries, qi, rows, weighted, bound, _sets(store, queries, weighted))
     lo, hi = lo_hi(text.score)
     order = np.lexsort((-lo, qi))
     kth = lo[order][_starts(qi, n_q) + k - 1]
