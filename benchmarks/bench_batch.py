@@ -71,6 +71,15 @@ def measure(index: st.TrialIndex, label: str, n_queries: int, n_batch: int) -> d
     t_turn = time.perf_counter() - t0
     st.defaults.BATCH_OVERLAP = True
     t0 = time.perf_counter()
+    two = index.similar_many(bq, k=K, show_progress=False, workers=2)
+    t_two = time.perf_counter() - t0
+    assert two["nct_id"].tolist() == many["nct_id"].tolist()  # the same hits
+    t_every = None
+    if index.exact:  # every trial's related list, as a registry shows them
+        t0 = time.perf_counter()
+        index.similar_many(None, k=K, show_progress=False, workers=2)
+        t_every = time.perf_counter() - t0
+    t0 = time.perf_counter()
     for s in range(0, len(brows), 128):
         brute_block(vecs, brows[s : s + 128], K)
     t_brute = time.perf_counter() - t0
@@ -94,6 +103,8 @@ def measure(index: st.TrialIndex, label: str, n_queries: int, n_batch: int) -> d
             "hits": len(many),
             "queries_per_s": len(bq) / t_many,
             "in_turn_queries_per_s": len(bq) / t_turn,
+            "two_processes_queries_per_s": len(bq) / t_two,
+            "every_trial_two_processes_per_s": None if t_every is None else len(index) / t_every,
             "numpy_block_queries_per_s": len(bq) / t_brute,
         },
     }
@@ -109,7 +120,8 @@ def common_brute(vecs: np.ndarray, r: int) -> np.ndarray:
 def render(results: list[dict[str, Any]]) -> str:
     header = ["trials", "data", "index", "similar p50/p99 ms", "ids p50/p99 ms",
               "numpy p50 ms", "similar / numpy", "ids / numpy", "batch q/s (in turn)",
-              "numpy block q/s", "batch / numpy"]  # fmt: skip
+              "2 processes q/s", "every trial, 2 processes", "numpy block q/s",
+              "batch / numpy"]  # fmt: skip
     rows = []
     for r in results:
         m, b = r["ms"], r["batch"]
@@ -121,6 +133,8 @@ def render(results: list[dict[str, Any]]) -> str:
             f"{common.ratio(m['similar_p50'], m['numpy_p50']):.1f}x",
             f"{common.ratio(m['ids_p50'], m['numpy_p50']):.1f}x",
             f"{b['queries_per_s']:,.0f} ({b.get('in_turn_queries_per_s', 0):,.0f})",
+            f"{b.get('two_processes_queries_per_s', 0):,.0f}",
+            f"{b['every_trial_two_processes_per_s']:,.0f}" if b.get("every_trial_two_processes_per_s") else "-",
             f"{b['numpy_block_queries_per_s']:,.0f}",
             f"{common.ratio(b['numpy_block_queries_per_s'], b['queries_per_s']):.1f}x slower",
         ])  # fmt: skip
@@ -159,7 +173,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary = (
         f"{r0['trials']:,} real trials: similar p50 {r0['ms']['similar_p50']:.2f} ms, "
         f"similar_ids p50 {r0['ms']['ids_p50']:.2f} ms, similar_many "
-        f"{r0['batch']['queries_per_s']:,.0f} queries/s ({threads})"
+        f"{r0['batch']['queries_per_s']:,.0f} queries/s ({threads}), 2 processes "
+        f"{r0['batch']['two_processes_queries_per_s']:,.0f}/s, every trial with 2 processes "
+        f"{r0['batch']['every_trial_two_processes_per_s'] or 0:,.0f}/s"
     )
     print("\n" + text + f"\nSUMMARY {summary}", flush=True)
     common.write_results(

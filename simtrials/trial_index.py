@@ -388,13 +388,13 @@ class TrialIndex:
                                 options.get("candidates"), weights)  # fmt: skip
 
     def similar_many(self, ids: Any = None, k: int = 10, *, where: Any = None, focus: Any = None,
-                     weights: Any = None, show_progress: bool = True, path: Any = None) -> Any:  # fmt: skip
+                     weights: Any = None, show_progress: bool = True, path: Any = None, workers: int = 1) -> Any:  # fmt: skip
         """The hits of ``similar(q, k, where=, focus=, weights=)`` for each indexed trial in
         ``ids`` (``None``: all) in one long DataFrame, or streamed to the parquet file ``path``
-        (returns the path): :func:`simtrials.search.batch.similar_many`."""
+        (returns the path), ranked by ``workers`` forked processes: :mod:`~.search.batch`."""
         with self._lock:
             return batch.similar_many(self, ids, k, where=where, weights=resolve_weights(
-                focus, weights), show_progress=show_progress, path=path)  # fmt: skip
+                focus, weights), show_progress=show_progress, path=path, workers=workers)  # fmt: skip
 
     def _rank(self, q: Query, k: Any, where: Any, shortlist: Any, weights: Mapping) -> Hits:
         rows, parts = batch.rank(self, q, k, where, shortlist, weights)

@@ -62,12 +62,12 @@ def test_blocks_made_in_a_second_thread_give_the_same_table(index, monkeypatch, 
     the current one is ranked (defaults.BATCH_OVERLAP): the table is the one made in turn,
     and each query's hits are those of similar()."""
     from simtrials import defaults
-    from simtrials.search import batch
+    from simtrials.search import batch, parallel
 
     queries = _sample(index, 30)
     monkeypatch.setattr(batch, "BLOCK_CELLS", 4 * len(index))  # blocks of 4 queries
-    monkeypatch.setattr(batch.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(batch, "_blas_threads", lambda: 1)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "blas_threads", lambda: 1)
     threads = []
     real = batch._block_text
     monkeypatch.setattr(
@@ -82,7 +82,7 @@ def test_blocks_made_in_a_second_thread_give_the_same_table(index, monkeypatch, 
     assert not any(t.startswith("simtrials-block") for t in threads)
     pd.testing.assert_frame_equal(overlapped, in_turn)
     monkeypatch.setattr(defaults, "BATCH_OVERLAP", True)
-    monkeypatch.setattr(batch, "_blas_threads", lambda: 2)  # BLAS already uses the cores
+    monkeypatch.setattr(parallel, "blas_threads", lambda: 2)  # BLAS already uses the cores
     index.similar_many(queries[:9], k=10, focus=focus, show_progress=False)
     assert not any(t.startswith("simtrials-block") for t in threads)
     _same_hits(index, overlapped, queries[::7], k=10, focus=focus)
@@ -169,7 +169,7 @@ def test_cli_related_writes_the_hits_of_similar(index, tmp_path):
         want = index.similar(q, k=3)["nct_id"].tolist()
         assert table.loc[table["query"] == q, "nct_id"].tolist() == want
     csv = tmp_path / "related.csv"
-    assert main([*argv[:-3], "--out", str(csv), "--no-progress"]) == 0
+    assert main([*argv[:-3], "--out", str(csv), "--no-progress", "--workers", "2"]) == 0
     assert pd.read_csv(csv)["nct_id"].tolist() == table["nct_id"].tolist()
 
 
@@ -206,3 +206,28 @@ def test_largest_finds_the_m_largest_values():
     ties = np.array([0.5] * 300 + [0.9] * 5 + [0.1] * 100, dtype=np.float32)
     got = _largest(ties, 8)  # the five 0.9s, then any three of the 0.5s
     np.testing.assert_array_equal(np.sort(ties[got]), np.sort(ties)[-8:])
+
+
+def test_forked_workers_give_the_same_table(index, monkeypatch, tmp_path):
+    """similar_many(workers=2) ranks blocks in forked processes: the same table, in the same
+    order, as ranking them here; a bad workers value is refused."""
+    from simtrials.search import batch, parallel
+
+    queries = _sample(index, 30)
+    monkeypatch.setattr(batch, "BLOCK_CELLS", 4 * len(index))  # 8 blocks of 4 queries
+    forked = []
+    real = parallel.forked
+    monkeypatch.setattr(parallel, "forked", lambda *a: forked.append(1) or real(*a))
+    here = index.similar_many(queries, k=5, show_progress=False)
+    two = index.similar_many(queries, k=5, show_progress=False, workers=2)
+    assert forked == [1]
+    pd.testing.assert_frame_equal(two, here)
+    out = index.similar_many(
+        queries, k=5, show_progress=False, workers=2, path=tmp_path / "r.parquet"
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out)[["query", "nct_id"]], here[["query", "nct_id"]]
+    )
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="workers"):
+            index.similar_many(queries[:2], show_progress=False, workers=bad)

@@ -41,6 +41,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", required=True, metavar="FILE", help="the table to write: .parquet or .csv"
     )
+    p.add_argument(
+        "--workers", type=positive_int, default=1, metavar="N",
+        help="processes that rank blocks of trials in parallel (default 1; 2 on 2 cores is "
+        "about 1.5x as fast)",
+    )  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         "where": parse_where(args.where) or None,
         "focus": args.focus,
         "show_progress": not args.no_progress,
+        "workers": args.workers,
     }
     if out.suffix.lower() == ".csv":
         table = index.similar_many(ids, args.k, **options)

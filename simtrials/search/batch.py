@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -21,12 +20,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .. import defaults
 from ..defaults import DEFAULT_K
-from ..represent import GENERIC_INTERVENTIONS, condition_items, intervention_items
-from . import arrays, candidates, explain, hits, pairs, relatedness, similarity, words
+from . import arrays, candidates, hits, pairs, parallel, relatedness, similarity, words
 from .filters import filter_mask, validate_where
 from .query import Query, check_k, id_list, require_known
+from .reasons import Reasons, reasons_of
 from .score import Parts
 
 if TYPE_CHECKING:
@@ -71,107 +69,6 @@ def ids_of(
 
 
 # ---------------------------------------------------------------------- many queries
-
-
-class _Reasons:
-    """The shared conditions and interventions of hits (``explain.shared_conditions`` and
-    ``shared_interventions``), for every (query, hit) pair of a block at once.
-
-    Each trial's items and their words are read once. Each distinct set of words gets an id
-    and a sparse row over the words seen; two sets match (``explain._match``) by the count of
-    words they share and their sizes, so the matches of every candidate item of a block with
-    every item of its query come from one sparse product."""
-
-    def __init__(self, store) -> None:
-        self.store = store
-        self.cols = {c: arrays.column(store, c) for c in hits.REASON_COLUMNS}
-        self._items: dict[int, tuple] = {}
-        self._set_id: dict[frozenset, int] = {}
-        self._word_id: dict[str, int] = {}
-        self._sets: list[list[int]] = []  # word ids of each set of words, by set id
-        self._generic: dict[str, bool] = {}
-
-    def _id(self, words: frozenset) -> int:
-        out = self._set_id.get(words)
-        if out is None:
-            out = self._set_id[words] = len(self._sets)
-            self._sets.append([self._word_id.setdefault(w, len(self._word_id)) for w in words])
-        return out
-
-    def items(self, row: int) -> tuple:
-        """A trial's conditions and interventions: ``(names, word-set ids)`` of each, the
-        items without words left out (they match nothing)."""
-        out = self._items.get(row)
-        if out is None:
-            rec = {c: v[row] for c, v in self.cols.items()}
-            conds = condition_items(rec)
-            inters = [*intervention_items(rec), *rec.get("intervention_mesh", [])]
-            out = self._items[row] = tuple(self._named(names) for names in (conds, inters))
-        return out
-
-    def _named(self, names: list[str]) -> tuple[list[str], list[int]]:
-        kept = [(n, t) for n, t in ((n, explain._tokens(n)) for n in names) if t]
-        return [n for n, _ in kept], [self._id(t) for _, t in kept]
-
-    def pairs(self, qrows: np.ndarray, rows: np.ndarray) -> list[tuple[list[str], list[str]]]:
-        """``(shared conditions, shared interventions)`` of each (query, hit) pair."""
-        conds = self._shared(qrows, rows, 0)
-        inters = self._shared(qrows, rows, 1)
-        return [(c, [x for x in i if not self._is_generic(x)]) for c, i in zip(conds, inters)]
-
-    def _is_generic(self, name: str) -> bool:
-        out = self._generic.get(name)
-        if out is None:
-            out = self._generic[name] = bool(GENERIC_INTERVENTIONS.match(name))
-        return out
-
-    def _shared(self, qrows: np.ndarray, rows: np.ndarray, part: int) -> list[list[str]]:
-        import scipy.sparse as sp
-
-        queries = list(dict.fromkeys(qrows.tolist()))
-        qpos = {q: j for j, q in enumerate(queries)}
-        qsets = [self.items(q)[part][1] for q in queries]
-        occ_pair, occ_set, occ_name = [], [], []
-        for p, r in enumerate(rows.tolist()):
-            names, ids = self.items(r)[part]
-            occ_pair += [p] * len(ids)
-            occ_set += ids
-            occ_name += names
-        out: list[list[str]] = [[] for _ in range(len(rows))]
-        if not occ_set or not any(qsets):
-            return out
-        cand, occ_u = np.unique(np.asarray(occ_set), return_inverse=True)
-        qflat = [i for ids in qsets for i in ids]
-        mine = np.unique(np.asarray(qflat))
-
-        def words(ids: np.ndarray) -> sp.csr_matrix:
-            lists = [self._sets[i] for i in ids.tolist()]
-            indptr = np.cumsum([0] + [len(x) for x in lists])
-            cols = np.fromiter((w for x in lists for w in x), np.int64, int(indptr[-1]))
-            shape = (len(lists), len(self._word_id))
-            return sp.csr_matrix((np.ones(len(cols), np.int32), cols, indptr), shape=shape)
-
-        a, b = words(cand), words(mine)
-        common = np.asarray((a @ b.T).todense())
-        la, lb = np.diff(a.indptr)[:, None], np.diff(b.indptr)[None, :]
-        match = (common == la) | (common == lb)  # one set of words holds the other
-        match |= (common >= 2) & (2 * common >= np.minimum(la, lb))
-        # per candidate set and query: does it match one of that query's items
-        at = np.searchsorted(mine, np.asarray(qflat, dtype=np.int64))
-        lens = np.array([len(ids) for ids in qsets])
-        firsts = np.cumsum(lens) - lens
-        has = lens > 0
-        per_query = np.zeros((len(cand), len(queries)), dtype=bool)
-        if has.any():
-            per_query[:, has] = np.logical_or.reduceat(match[:, at], firsts[has], axis=1)
-        pair_query = np.array([qpos[q] for q in qrows.tolist()])
-        occ_pair_a = np.asarray(occ_pair)
-        hit = per_query[occ_u, pair_query[occ_pair_a]]
-        for o in np.flatnonzero(hit).tolist():
-            name, lst = occ_name[o], out[occ_pair[o]]
-            if name not in lst:
-                lst.append(name)
-        return out
 
 
 def _queries(index: TrialIndex, rows: np.ndarray) -> list[Query]:
@@ -254,7 +151,7 @@ def _block_frame(
     k: int,
     allowed: np.ndarray | None,
     weights: Mapping,
-    reasons: _Reasons,
+    reasons: Reasons,
     made: _Block | None = None,
 ) -> pd.DataFrame:
     """The long table of one block of indexed queries: the text scores of the block at once
@@ -294,7 +191,7 @@ def _long_frame(
     qs: list[Query],
     qrows: np.ndarray,
     ranked: list[tuple[np.ndarray, Parts]],
-    reasons: _Reasons,
+    reasons: Reasons,
 ) -> pd.DataFrame:
     """One long table of ranked hits: ``query, rank, nct_id, score``, the words, the parts."""
     qi = np.concatenate([np.full(len(r), i) for i, (r, _) in enumerate(ranked)])
@@ -354,12 +251,15 @@ def similar_many(
     weights: Mapping[str, float],
     show_progress: bool = True,
     path: str | Path | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame | Path:
     """The hits of ``similar(q, k, where=where)`` for every ``q`` in ``ids`` (``None``: every
     indexed trial), as one long DataFrame; with ``path``, written block by block to that
-    parquet file (returns the path). See ``TrialIndex.similar_many``."""
+    parquet file (returns the path); ``workers``: processes that rank the blocks
+    (:func:`simtrials.search.parallel.forked`). See ``TrialIndex.similar_many``."""
     store = index.store
     k = check_k(k)
+    workers = _check_workers(workers)
     ids = list(store.nct) if ids is None else id_list(ids, "similar_many()")
     require_known(ids, store.row, "similar_many() queries not in the index")
     qrows = np.array([store.row[n] for n in ids], dtype=np.int64)
@@ -368,25 +268,27 @@ def similar_many(
     n_allowed = len(store) if allowed is None else int(allowed.sum())
     blocked = index.exact or n_allowed <= max(index.exact_threshold, 4 * k)
     size = max(1, min(256, BLOCK_CELLS // max(len(store), 1))) if blocked else 64
-    reasons = arrays.cached(store, "reasons", lambda: _Reasons(store))  # kept till it changes
+    blocks = [qrows[s : s + size] for s in range(0, len(qrows), size)]
     bar = _bar(len(qrows), show_progress)
     writer, frames = None, []
-    blocks = [qrows[s : s + size] for s in range(0, len(qrows), size)]
-    ahead = _Ahead(index, blocks if blocked else [], weights, k, allowed)
+    if not blocked:
+        made = (_slow_frame(index, part, k, where, weights) for part in blocks)
+    else:
+
+        def first(part: np.ndarray) -> _Block:
+            return _block_text(index, part, weights, k, allowed)
+
+        def rank(part: np.ndarray, made: _Block | None) -> pd.DataFrame:
+            return _block_frame(index, part, k, allowed, weights, reasons_of(store), made)
+
+        many = workers > 1 and len(blocks) > 2
+        made = (
+            parallel.forked(blocks, first, rank, workers)
+            if many
+            else parallel.in_turn(blocks, first, rank)
+        )
     try:
-        for b, part in enumerate(blocks):
-            # the first block runs alone (it makes the index's cached arrays); from then on
-            # the next block's text scores are made while this one is ranked
-            text = ahead.take(b)
-            if b > 0:
-                ahead.start(b + 1)
-            frame = (
-                _block_frame(index, part, k, allowed, weights, reasons, text)
-                if blocked
-                else _slow_frame(index, part, k, where, weights)
-            )
-            if b == 0:
-                ahead.start(1)
+        for part, frame in zip(blocks, made):
             if path is None:
                 frames.append(frame)
             else:
@@ -394,7 +296,7 @@ def similar_many(
             if bar is not None:
                 bar.update(len(part))
     finally:
-        ahead.close()
+        made.close()
         if bar is not None:
             bar.close()
         if writer is not None:
@@ -410,57 +312,10 @@ def similar_many(
     )
 
 
-class _Ahead:
-    """The first half of the next block (:func:`_block_text`: its text scores and floors),
-    made in a second thread while the current block is ranked (``defaults.BATCH_OVERLAP``,
-    more than one core, BLAS limited to one thread): the matrix products and the numpy steps
-    on large arrays release the GIL. Same numbers as making them in turn. Where BLAS already runs its products on several threads, a second
-    thread only contends with them (26k trials, 2 cores: 329 queries/s against 415 in turn)."""
-
-    def __init__(
-        self,
-        index: TrialIndex,
-        blocks: list[np.ndarray],
-        weights: Mapping,
-        k: int,
-        allowed: np.ndarray | None,
-    ) -> None:
-        self.index, self.blocks, self.args = index, blocks, (weights, k, allowed)
-        self.on = len(blocks) > 1 and defaults.BATCH_OVERLAP and (os.cpu_count() or 1) > 1
-        self.on = self.on and _blas_threads() < 2  # else the products already use the cores
-        self.pool = None
-        self.pending: tuple[int, Any] | None = None  # (block, its future)
-
-    def start(self, b: int) -> None:
-        """Begin making block ``b``'s first half (none past the last block)."""
-        if not self.on or b >= len(self.blocks):
-            return
-        if self.pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self.pool = ThreadPoolExecutor(1, thread_name_prefix="simtrials-block")
-        self.pending = (b, self.pool.submit(_block_text, self.index, self.blocks[b], *self.args))
-
-    def take(self, b: int) -> _Block | None:
-        """Block ``b``'s first half if it was begun, else ``None``."""
-        if self.pending is None or self.pending[0] != b:
-            return None
-        fut, self.pending = self.pending[1], None
-        return fut.result()
-
-    def close(self) -> None:
-        if self.pending is not None:
-            self.pending[1].cancel()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-
-
-def _blas_threads() -> int:
-    """How many threads BLAS may use (threadpoolctl): the fewest of the BLAS libraries loaded
-    here, as numpy's may be limited where one loaded later (FAISS's own) is not."""
-    from threadpoolctl import threadpool_info
-
-    return min((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=1)
+def _check_workers(workers: Any) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+    return int(workers)
 
 
 def _bar(total: int, show: bool):
