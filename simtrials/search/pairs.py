@@ -20,7 +20,7 @@ import numpy as np
 from . import arrays, relatedness
 from .query import Query
 from .score import Parts, Scoring, score
-from .similarity import SEEDS_PER_HIT, _bounded_sets, _weighted
+from .similarity import SEEDS_PER_HIT, bounded_sets, weighted_scoring
 
 if TYPE_CHECKING:
     from ..index.store import TrialStore
@@ -61,7 +61,7 @@ def floors(
     query's ``SEEDS_PER_HIT * k`` highest bounds give ``k`` trials whose score is at least
     ``floor``. ``similar_many`` makes them with the block's text scores, in a second thread."""
     lo_hi = relatedness.bounds(weights)
-    weighted = _weighted(scoring)
+    weighted = weighted_scoring(scoring)
     n_q = len(queries)
     up = np.array(bound.score, dtype=np.float32)  # a copy: the excluded trials get -inf
     if allowed is not None:
@@ -75,7 +75,7 @@ def floors(
 
 
 def _sets(store: TrialStore, queries: list[Query], weighted: Scoring) -> list[str]:
-    return sorted({f for q in queries for f in _bounded_sets(store, q, weighted)})
+    return sorted({f for q in queries for f in bounded_sets(store, q, weighted)})
 
 
 def top_block(
@@ -98,7 +98,7 @@ def top_block(
     with it (scored cross-field) is left to ``score_top``: its position is in ``alone``.
     """
     lo_hi = relatedness.bounds(weights)
-    weighted = _weighted(scoring)
+    weighted = weighted_scoring(scoring)
     n_q = len(queries)
     if floor is None:
         floor = floors(store, queries, qrows, allowed, k, scoring, weights, bound)

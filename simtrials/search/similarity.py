@@ -41,6 +41,9 @@ __all__ = [
     "text_parts",
     "text_block",
     "text_bound",
+    "bounded_sets",
+    "weighted_scoring",
+    "SEEDS_PER_HIT",
 ]
 
 
@@ -122,7 +125,7 @@ def score_top(
         return rows, score_rows(store, q, rows, scoring, weights)
     if text is None:
         text = text_bound(store, [q], scoring).take(0)  # row 0: 1-D views, no copy
-    rows, part = _exact_text(store, q, rows, k, _weighted(scoring), lo_hi, text)
+    rows, part = _exact_text(store, q, rows, k, weighted_scoring(scoring), lo_hi, text)
     lo, hi = lo_hi(part.score)
     kth = np.partition(lo, len(lo) - k)[len(lo) - k]
     keep = np.flatnonzero(hi >= kth - 1e-6)  # float slack: never lose a tie
@@ -159,7 +162,7 @@ def _exact_text(
     ``lo(T)``), so the ``k``-th best score is too, and a trial whose ``hi`` of its bound is
     below ``floor`` cannot be a hit.
     """
-    sets = _bounded_sets(store, q, weighted)
+    sets = bounded_sets(store, q, weighted)
     if not sets:  # the bound is the text score itself
         return rows, bound.take(rows)
     up = bound.score[rows]
@@ -184,7 +187,7 @@ def _largest(values: np.ndarray, m: int) -> np.ndarray:
     return at[np.argpartition(values[at], len(at) - m)[len(at) - m :]]
 
 
-def _bounded_sets(store: TrialStore, q: Query, weighted: Scoring) -> list[str]:
+def bounded_sets(store: TrialStore, q: Query, weighted: Scoring) -> list[str]:
     """The weighted set fields in which :func:`text_bound` puts the cap, not the match."""
     return [f for f in weighted.fields if f in store.sets and q.vectors.get(f) is not None]
 
@@ -204,7 +207,7 @@ def _text_of(
     return score(per_field, bound.lexical[rows], weighted)
 
 
-def _weighted(scoring: Scoring) -> Scoring:
+def weighted_scoring(scoring: Scoring) -> Scoring:
     """``scoring`` without the fields shown with weight 0."""
     return Scoring(
         {f: w for f, w in scoring.fields.items() if w > 0}, scoring.lexical_weight,
@@ -219,7 +222,7 @@ def text_bound(store: TrialStore, queries: list[Query], scoring: Scoring) -> Par
     least the text score, and it is the text score itself where the query has no items in a
     weighted set field. The fields shown with weight 0 do not change the score; they and the
     set fields' matches are left for the few trials that may be hits (:func:`score_top`)."""
-    return text_block(store, queries, _weighted(scoring), capped=True)
+    return text_block(store, queries, weighted_scoring(scoring), capped=True)
 
 
 def _lonely(store: TrialStore, q: Query, rows: np.ndarray, fields: Iterable[str]) -> np.ndarray:
