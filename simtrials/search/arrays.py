@@ -26,6 +26,7 @@ __all__ = [
     "item_layout",
     "item_matrix",
     "item_rows",
+    "has_items",
     "row_items",
     "text_cosines",
     "set_best_match",
@@ -129,6 +130,12 @@ def item_matrix(store: TrialStore, field: str) -> np.ndarray:
         ("items", field),
         lambda: _transposed(sets.vectors.get(np.arange(len(sets.items), dtype=np.int64))),
     )
+
+
+def has_items(store: TrialStore, field: str, rows: np.ndarray) -> np.ndarray:
+    """Which trials at ``rows`` have items in the set ``field``."""
+    indptr, _ = item_layout(store, field)
+    return indptr[rows + 1] > indptr[rows]
 
 
 def row_items(store: TrialStore, field: str, row: int) -> np.ndarray | None:

@@ -167,7 +167,7 @@ def _block_frame(
     pool = np.arange(len(store), dtype=np.int64) if allowed is None else np.flatnonzero(allowed)
     alone = range(len(qs))
     if floors is not None:  # the block at once
-        top = pairs.top_block(store, qs, qrows, allowed, k, index.scoring, weights, block, floors)
+        top = pairs.top_block(store, qs, k, index.scoring, weights, block, floors)
         ends = np.searchsorted(top.qi, np.arange(len(qs) + 1))
         for i in range(len(qs)):
             at = np.arange(ends[i], ends[i + 1])

@@ -20,7 +20,14 @@ import numpy as np
 from . import arrays, relatedness
 from .query import Query
 from .score import Parts, Scoring, score
-from .similarity import SEEDS_PER_HIT, bounded_sets, weighted_scoring
+from .similarity import (
+    SEEDS_PER_HIT,
+    bounded_sets,
+    largest_rows,
+    lonely_pairs,
+    query_has,
+    weighted_scoring,
+)
 
 if TYPE_CHECKING:
     from ..index.store import TrialStore
@@ -57,9 +64,11 @@ def floors(
     weights: Mapping[str, float],
     bound: Parts,
 ) -> Floors:
-    """The :class:`Floors` of a block (see :func:`top_block`): the exact text scores of each
-    query's ``SEEDS_PER_HIT * k`` highest bounds give ``k`` trials whose score is at least
-    ``floor``. ``similar_many`` makes them with the block's text scores, in a second thread."""
+    """The :class:`Floors` of a block of indexed trials at ``qrows`` (never their own hit),
+    among the ``allowed`` trials (``None``: all; each query must have more than
+    ``SEEDS_PER_HIT * k``): the exact text scores of each query's ``SEEDS_PER_HIT * k``
+    highest bounds give ``k`` trials whose score is at least ``floor``. ``similar_many``
+    makes them with the block's text scores, in a second thread."""
     lo_hi = relatedness.bounds(weights)
     weighted = weighted_scoring(scoring)
     n_q = len(queries)
@@ -68,7 +77,7 @@ def floors(
         up[:, ~allowed] = -np.inf
     up[np.arange(n_q), qrows] = -np.inf
     m = SEEDS_PER_HIT * k
-    qi, rows = _largest_rows(up, m)
+    qi, rows = largest_rows(up, m)
     seeds = _text(store, queries, qi, rows, weighted, bound, _sets(store, queries, weighted))
     seed_lo = lo_hi(seeds.score)[0]
     return Floors(up, np.partition(seed_lo.reshape(n_q, m), m - k, axis=1)[:, m - k])
@@ -81,27 +90,22 @@ def _sets(store: TrialStore, queries: list[Query], weighted: Scoring) -> list[st
 def top_block(
     store: TrialStore,
     queries: list[Query],
-    qrows: np.ndarray,
-    allowed: np.ndarray | None,
     k: int,
     scoring: Scoring,
     weights: Mapping[str, float],
     bound: Parts,
-    floor: Floors | None = None,
+    floor: Floors,
 ) -> Top:
-    """The ``k`` best trials of each of ``queries`` (indexed trials at ``qrows``, never their
-    own hit) among the ``allowed`` ones (``None``: all), from ``bound``: their
-    :func:`~simtrials.search.similarity.text_bound` (B x n), and ``floor``: their
-    :func:`floors` when the caller has them. The weights must give the text a share
-    (:func:`~simtrials.search.relatedness.bounds` is not ``None``) and each query more than
-    ``SEEDS_PER_HIT * k`` allowed trials. A query whose possible hits share no weighted field
-    with it (scored cross-field) is left to ``score_top``: its position is in ``alone``.
+    """The ``k`` best trials of each of ``queries`` from ``bound``, their
+    :func:`~simtrials.search.similarity.text_bound` (B x n), and ``floor``, their
+    :func:`floors` (which say which trials each query may have as hits). The weights must
+    give the text a share (:func:`~simtrials.search.relatedness.bounds` is not ``None``). A
+    query whose possible hits share no weighted field with it (scored cross-field) is left
+    to ``score_top``: its position is in ``alone``.
     """
     lo_hi = relatedness.bounds(weights)
     weighted = weighted_scoring(scoring)
     n_q = len(queries)
-    if floor is None:
-        floor = floors(store, queries, qrows, allowed, k, scoring, weights, bound)
     # the trials whose bound reaches the floor, their exact text scores, the k-th best lo(T)
     least = (lo_hi.least_text(floor.floor) - 2e-6).astype(np.float32)
     qi, rows = np.nonzero(floor.up >= least[:, None])
@@ -111,7 +115,7 @@ def top_block(
     kth = lo[order][_starts(qi, n_q) + k - 1]
     keep = np.flatnonzero(hi >= kth[qi] - 1e-6)  # float slack: never lose a tie
     qi, rows, text = qi[keep], rows[keep], text.take(keep)
-    alone = np.unique(qi[_lonely(store, queries, qi, rows, weighted)])
+    alone = np.unique(qi[lonely_pairs(store, queries, qi, rows, weighted.fields)])
     if len(alone):
         keep = np.flatnonzero(~np.isin(qi, alone))
         qi, rows, text = qi[keep], rows[keep], text.take(keep)
@@ -128,28 +132,6 @@ def _starts(qi: np.ndarray, n_q: int) -> np.ndarray:
     return np.searchsorted(qi, np.arange(n_q))
 
 
-def _largest_rows(values: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(qi, rows)`` of the ``m`` largest values of each row of ``values`` (B x n),
-    ``m`` per row, grouped by row: :func:`simtrials.search.similarity._largest` row-wise."""
-    n_q, n = values.shape
-    sample = values[:, ::16]
-    if m >= sample.shape[1]:
-        cols = np.argpartition(values, n - m, axis=1)[:, n - m :]
-        return np.repeat(np.arange(n_q), m), cols.ravel()
-    s = sample.shape[1]
-    tau = np.partition(sample, s - m, axis=1)[:, s - m]
-    qi, rows = np.nonzero(values >= tau[:, None])
-    order = np.lexsort((-values[qi, rows], qi))
-    qi, rows = qi[order], rows[order]
-    first = np.arange(len(qi)) - _starts(qi, n_q)[qi] < m
-    return qi[first], rows[first]
-
-
-def _has_items(store: TrialStore, field: str, rows: np.ndarray) -> np.ndarray:
-    indptr, _ = arrays.item_layout(store, field)
-    return indptr[rows + 1] > indptr[rows]
-
-
 def _text(
     store: TrialStore,
     queries: list[Query],
@@ -164,28 +146,10 @@ def _text(
     per_field = {f: s[qi, rows] for f, s in bound.per_field.items()}  # copies
     for f in sets:
         vecs = [q.vectors.get(f) for q in queries]
-        both = _has_items(store, f, rows) & _query_has(vecs)[qi]
+        both = arrays.has_items(store, f, rows) & query_has(vecs)[qi]
         if both.any():
             per_field[f][both] = arrays.pairs_best_match(store, f, vecs, qi[both], rows[both])
     return score(per_field, bound.lexical[qi, rows], weighted)
-
-
-def _query_has(vecs: list[np.ndarray | None]) -> np.ndarray:
-    return np.array([v is not None and len(np.atleast_2d(v)) > 0 for v in vecs], dtype=bool)
-
-
-def _lonely(
-    store: TrialStore, queries: list[Query], qi: np.ndarray, rows: np.ndarray, weighted: Scoring
-) -> np.ndarray:
-    """Which pairs share no weighted field (``similarity._lonely`` for pairs)."""
-    shared = np.zeros(len(rows), dtype=bool)
-    for f in weighted.fields:
-        qhas = _query_has([q.vectors.get(f) for q in queries])[qi]
-        if f in store.sets:
-            shared |= qhas & _has_items(store, f, rows)
-        else:
-            shared |= qhas & arrays.field_matrix(store, f)[1][rows]
-    return ~shared
 
 
 def _field(
@@ -194,9 +158,9 @@ def _field(
     """The similarity in ``field`` of each pair (``similarity.field_similarity`` for pairs):
     NaN where either lacks the field."""
     out = np.full(len(rows), np.nan, dtype=np.float32)
-    qhas = _query_has(vecs)[qi]
+    qhas = query_has(vecs)[qi]
     if field in store.sets:
-        both = qhas & _has_items(store, field, rows)
+        both = qhas & arrays.has_items(store, field, rows)
         if both.any():
             out[both] = arrays.pairs_best_match(store, field, vecs, qi[both], rows[both])
         return out

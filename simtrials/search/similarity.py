@@ -44,6 +44,9 @@ __all__ = [
     "bounded_sets",
     "weighted_scoring",
     "SEEDS_PER_HIT",
+    "lonely_pairs",
+    "largest_rows",
+    "query_has",
 ]
 
 
@@ -130,7 +133,8 @@ def score_top(
     kth = np.partition(lo, len(lo) - k)[len(lo) - k]
     keep = np.flatnonzero(hi >= kth - 1e-6)  # float slack: never lose a tie
     cand, part = rows[keep], part.take(keep)
-    if _lonely(store, q, cand, part.per_field).any():  # their fields are the cross-field ones
+    alone = lonely_pairs(store, [q], np.zeros(len(cand), np.int64), cand, part.per_field)
+    if alone.any():  # their fields are the cross-field ones
         return cand, score_rows(store, q, cand, scoring, weights)
     per_field = {
         f: part.per_field[f] if f in part.per_field else field_similarity(store, f, q.vectors.get(f), cand)
@@ -174,17 +178,30 @@ def _exact_text(
 
 
 def _largest(values: np.ndarray, m: int) -> np.ndarray:
-    """Positions of the ``m`` largest ``values`` (in no order; ties at the edge either way).
+    """Positions of the ``m`` largest ``values`` (1-D): :func:`largest_rows` of one row."""
+    return largest_rows(values[None, :], m)[1]
 
-    The ``m``-th largest of every 16th value is at most the ``m``-th largest of all, so the
-    values at or above it hold the ``m`` largest: one comparison over all values and a
-    selection among a few, where a selection over all (``np.argpartition``) costs about 8 ns
-    a value (0.2 ms at 26k trials)."""
-    sample = values[::16]
-    if m >= len(sample):
-        return np.argpartition(values, len(values) - m)[len(values) - m :]
-    at = np.flatnonzero(values >= np.partition(sample, len(sample) - m)[len(sample) - m])
-    return at[np.argpartition(values[at], len(at) - m)[len(at) - m :]]
+
+def largest_rows(values: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(qi, rows)`` of the ``m`` largest values of each row of ``values`` (B x n),
+    ``m`` per row, grouped by row (ties at the edge either way).
+
+    The ``m``-th largest of every 16th value of a row is at most the ``m``-th largest of the
+    row, so the values at or above it hold the ``m`` largest: one comparison over all values
+    and a sort of a few, where a selection over all (``np.argpartition``) costs about 8 ns a
+    value (0.2 ms at 26k trials)."""
+    n_q, n = values.shape
+    sample = values[:, ::16]
+    s = sample.shape[1]
+    if m >= s:
+        cols = np.argpartition(values, n - m, axis=1)[:, n - m :]
+        return np.repeat(np.arange(n_q), m), cols.ravel()
+    tau = np.partition(sample, s - m, axis=1)[:, s - m]
+    qi, rows = np.nonzero(values >= tau[:, None])
+    order = np.lexsort((-values[qi, rows], qi))
+    qi, rows = qi[order], rows[order]
+    first = np.arange(len(qi)) - np.searchsorted(qi, np.arange(n_q))[qi] < m
+    return qi[first], rows[first]
 
 
 def bounded_sets(store: TrialStore, q: Query, weighted: Scoring) -> list[str]:
@@ -200,8 +217,7 @@ def _text_of(
     the cross-field ones, are exact in ``bound`` already)."""
     per_field = {f: s[rows] for f, s in bound.per_field.items()}  # copies: filled in below
     for f in sets:
-        indptr, _ = arrays.item_layout(store, f)
-        has = indptr[rows + 1] > indptr[rows]
+        has = arrays.has_items(store, f, rows)
         if has.any():
             per_field[f][has] = arrays.rows_best_match(store, f, q.vectors[f], rows[has])
     return score(per_field, bound.lexical[rows], weighted)
@@ -225,18 +241,24 @@ def text_bound(store: TrialStore, queries: list[Query], scoring: Scoring) -> Par
     return text_block(store, queries, weighted_scoring(scoring), capped=True)
 
 
-def _lonely(store: TrialStore, q: Query, rows: np.ndarray, fields: Iterable[str]) -> np.ndarray:
-    """Which trials at ``rows`` share no weighted field with ``q`` (scored cross-field)."""
+def lonely_pairs(
+    store: TrialStore, queries: list[Query], qi: np.ndarray, rows: np.ndarray, fields: Iterable[str]
+) -> np.ndarray:
+    """Which (query ``queries[qi[p]]``, trial at ``rows[p]``) pairs share none of ``fields``
+    (they are scored cross-field)."""
     shared = np.zeros(len(rows), dtype=bool)
     for f in fields:
-        if q.vectors.get(f) is None:
-            continue
+        qhas = query_has([q.vectors.get(f) for q in queries])[qi]
         if f in store.sets:
-            indptr, _ = arrays.item_layout(store, f)
-            shared |= indptr[rows + 1] > indptr[rows]
+            shared |= qhas & arrays.has_items(store, f, rows)
         else:
-            shared |= arrays.field_matrix(store, f)[1][rows]
+            shared |= qhas & arrays.field_matrix(store, f)[1][rows]
     return ~shared
+
+
+def query_has(vecs: list[np.ndarray | None]) -> np.ndarray:
+    """Which of the queries' vectors of a field (a set field: items) are there."""
+    return np.array([v is not None and len(np.atleast_2d(v)) > 0 for v in vecs], dtype=bool)
 
 
 def _per_field(store: TrialStore, q: Query, rows: np.ndarray, scoring: Scoring) -> dict:
