@@ -194,6 +194,25 @@ def test_best_match_of_some_trials_is_that_of_every_trial(index, monkeypatch):
         monkeypatch.undo()
 
 
+def test_a_stored_record_is_the_table_row(index):
+    """arrays.record (one array per column) gives what ``table.iloc[row].to_dict()`` gives:
+    the same keys, values and types (None where a value is missing, NaT for a date)."""
+    from simtrials.search import arrays
+
+    store = index.store
+    table = store.table
+    kinds = {c: table[c].dtype.kind for c in table.columns}
+    assert {"M", "O"} <= set(kinds.values())  # dates and lists among the columns read
+    for row in range(len(table)):
+        want, got = table.iloc[row].to_dict(), arrays.record(store, row)
+        assert list(got) == list(want)
+        for c, w in want.items():
+            g = got[c]
+            assert type(g) is type(w), (row, c, w, g)
+            if isinstance(w, list) or not pd.isna(w):
+                assert g == w, (row, c)
+
+
 def test_largest_finds_the_m_largest_values():
     from simtrials.search.similarity import _largest
 

@@ -23,7 +23,7 @@ import pandas as pd
 from ..defaults import DEFAULT_K
 from . import arrays, candidates, hits, pairs, parallel, relatedness, similarity, words
 from .filters import filter_mask, validate_where
-from .query import Query, check_k, id_list, require_known
+from .query import Query, check_k, id_list, require_known, resolve
 from .reasons import Reasons, reasons_of
 from .score import Parts
 
@@ -72,43 +72,11 @@ def ids_of(
 
 
 def _queries(index: TrialIndex, rows: np.ndarray) -> list[Query]:
-    """Indexed trials as queries (their stored vectors; records from the reason columns)."""
-    store = index.store
-    reasons_cols = {c: arrays.column(store, c) for c in hits.REASON_COLUMNS}
-    out = []
-    for r in rows.tolist():
-        nct = str(store.nct[r])
-        usable = "all" in store.vectors and "all" in index.scoring.fields
-        vecs, has = arrays.field_matrix(store, "all") if usable else (None, None)
-        if has is None or not has[r]:
-            out.append(index.query(nct))  # no stored whole-text vector: the full resolve
-            continue
-        vectors = {"all": vecs[r]}
-        for f in index.scoring.fields:
-            if f in store.sets:
-                items = arrays.row_items(store, f, r)
-                if items is not None:
-                    vectors[f] = items
-            elif f != "all" and f in store.vectors:
-                fv, fh = arrays.field_matrix(store, f)
-                if fh[r]:
-                    vectors[f] = fv[r]
-        record = {c: v[r] for c, v in reasons_cols.items()}
-        kinds = words.split_labels(store.kinds.labels(r))
-        out.append(
-            Query(
-                nct,
-                nct,
-                record,
-                vectors,
-                vectors["all"],
-                arrays.lexical_matrix(store)[r],
-                kinds=(frozenset(kinds[0]), frozenset(kinds[1])),
-                condition_items=vectors.get("conditions"),
-                intervention_items=vectors.get("interventions"),
-            )  # fmt: skip
-        )
-    return out
+    """Indexed trials as queries (from their stored vectors, as ``similar()`` takes them).
+    Not through ``index.query``: this may run in the second thread while the caller holds
+    the index's lock."""
+    store, fields, encode = index.store, index.scoring.fields, index._encoder
+    return [resolve(str(store.nct[r]), store, fields, encode) for r in rows.tolist()]
 
 
 class _Block(NamedTuple):

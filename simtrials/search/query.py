@@ -215,7 +215,7 @@ def _stored(nct: str, store: TrialStore, fields: list[str], encode: Encode) -> Q
     from . import arrays  # the per-index arrays (same vectors as the stores, read at once)
 
     row = store.row[nct]
-    record = store.table.iloc[row].to_dict()
+    record = arrays.record(store, row)
     vectors = {}
     for f in fields:
         if f in store.sets:
