@@ -213,6 +213,23 @@ def test_a_stored_record_is_the_table_row(index):
                 assert g == w, (row, c)
 
 
+def test_a_query_trial_reads_the_same_vectors_from_stores_and_arrays(index, subset):
+    """An indexed trial as a query: its vectors and TF-IDF row read from the stores (before
+    any query has made the per-index arrays) are those read from the arrays."""
+    idx = st.TrialIndex.build(subset.iloc[:40], embedder=index.embedder, show_progress=False)
+    ids = [str(x) for x in subset["nct_id"].iloc[:40]]
+    cold = [idx.query(q) for q in ids]
+    assert not idx.store.derived.get(("field", "all"))
+    idx.similar_many(ids, k=3, show_progress=False)  # makes the arrays
+    assert ("field", "all") in idx.store.derived and ("items", "conditions") in idx.store.derived
+    for q, before in zip(ids, cold, strict=True):
+        after = idx.query(q)
+        assert before.vectors.keys() == after.vectors.keys()
+        for f, v in before.vectors.items():
+            np.testing.assert_array_equal(v, after.vectors[f])
+        np.testing.assert_array_equal(before.lexical.toarray(), after.lexical.toarray())
+
+
 def test_largest_finds_the_m_largest_values():
     from simtrials.search.similarity import _largest
 

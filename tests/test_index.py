@@ -286,6 +286,18 @@ def test_exact_and_ann_agree_on_top_hits(subset, embedder):
         assert len(set(a) & set(b)) >= 9
 
 
+def test_a_query_trial_is_read_from_the_stores(subset, embedder):
+    """Resolving an indexed trial as a query reads its own vectors, not the arrays of every
+    trial's (made only by a query that scores most of the index; gigabytes at 500k)."""
+    ann = st.TrialIndex.build(subset.iloc[:60], embedder=embedder, show_progress=False,
+                              index="HNSW32")  # fmt: skip
+    q = ann.query(QUERY if QUERY in ann else str(subset["nct_id"].iloc[0]))
+    assert q.whole is not None and q.vectors.get("conditions") is not None
+    made = {k[:2] if isinstance(k, tuple) else k for k in ann.store.derived}
+    assert not made & {("field", "all"), ("items", "conditions"), ("items", "interventions"),
+                       "lexical"}, made  # fmt: skip
+
+
 def test_membership_len_and_trials(index, subset):
     assert len(index) == len(subset)
     assert QUERY in index and "NCT99999999" not in index and 42 not in index

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
-from sklearn.preprocessing import normalize
 
 from .. import persist
 
@@ -126,9 +125,14 @@ class LexicalIndex:
     def _weigh(self, counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
         m = counts.astype(np.float32, copy=True)
         m.data = (1.0 + np.log(m.data)) * idf[m.indices]
-        if m.shape[1] == 0:  # an empty index has no vocabulary: every score is 0
-            return m
-        return normalize(m, norm="l2", copy=False)
+        # each row to unit length (sklearn's normalize, without its checks: 0.3 ms a call,
+        # more than the rest for the few rows of one query's candidates)
+        row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+        norms = np.sqrt(np.bincount(row_of, weights=np.square(m.data, dtype=np.float64),
+                                    minlength=m.shape[0]))  # fmt: skip
+        norms[norms == 0] = 1.0
+        m.data /= norms[row_of].astype(np.float32)
+        return m
 
     def query_vector(self, text: str) -> sp.csr_matrix:
         """The TF-IDF vector of a query text (words not in the corpus are ignored)."""

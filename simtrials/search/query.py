@@ -218,20 +218,14 @@ def _stored(nct: str, store: TrialStore, fields: list[str], encode: Encode) -> Q
     record = arrays.record(store, row)
     vectors = {}
     for f in fields:
-        if f in store.sets:
-            vec = arrays.row_items(store, f, row)
-        elif f in store.vectors:
-            vecs, has = arrays.field_matrix(store, f)
-            vec = vecs[row] if has[row] else None
-        else:
-            vec = None
+        vec = arrays.row_vector(store, f, row) if f in store.sets or f in store.vectors else None
         if vec is not None:
             vectors[f] = vec
     whole = vectors.get("all")
     if whole is None:
         text = whole_text(record)
         whole = encode([text])[0] if text else None
-    lexical = arrays.lexical_matrix(store)[row]
+    lexical = arrays.lexical_row(store, row)
     # the classes and kinds the index keeps for the trial (intervention_classes of its record)
     kinds = split_labels(store.kinds.labels(row))
     return _with_parts(Query(nct, nct, record, vectors, whole, lexical), kinds)
