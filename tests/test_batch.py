@@ -174,7 +174,7 @@ def test_cli_related_writes_the_hits_of_similar(index, tmp_path):
 
 
 def test_best_match_of_some_trials_is_that_of_every_trial(index, monkeypatch):
-    """arrays.rows_best_match (the items of a few trials read one by one, or past
+    """arrays.pairs_best_match (the items of a few trials read one by one, or past
     GATHER_SHARE the product with every item) gives set_best_match's cosines."""
     from simtrials.search import arrays
 
@@ -186,10 +186,11 @@ def test_best_match_of_some_trials_is_that_of_every_trial(index, monkeypatch):
     rng = np.random.default_rng(3)
     for n in (1, 17, len(with_items)):
         rows = np.sort(rng.choice(with_items, n, replace=False))
-        np.testing.assert_allclose(arrays.rows_best_match(store, "conditions", q, rows),
+        at = np.zeros(len(rows), np.int64)  # every pair's query: q
+        np.testing.assert_allclose(arrays.pairs_best_match(store, "conditions", [q], at, rows),
                                    every[rows], atol=1e-6)  # fmt: skip
         monkeypatch.setattr(arrays, "GATHER_SHARE", 10**9)  # always the whole product
-        np.testing.assert_array_equal(arrays.rows_best_match(store, "conditions", q, rows),
+        np.testing.assert_array_equal(arrays.pairs_best_match(store, "conditions", [q], at, rows),
                                       every[rows])  # fmt: skip
         monkeypatch.undo()
 

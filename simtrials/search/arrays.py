@@ -33,7 +33,6 @@ __all__ = [
     "lexical_row",
     "text_cosines",
     "set_best_match",
-    "rows_best_match",
     "pairs_best_match",
     "lexical_matrix",
     "lexical_rows",
@@ -260,15 +259,6 @@ def set_best_match(
 #: index's items (1 / GATHER_SHARE), past it the product with every item (read in order,
 #: about 3x faster a vector: 1,000 gathered items 0.16 ms, all 14,076 in one product 0.6 ms).
 GATHER_SHARE = 4
-
-
-def rows_best_match(
-    store: TrialStore, field: str, query_items: np.ndarray, rows: np.ndarray
-) -> np.ndarray:
-    """:func:`set_best_match` of one query's items (m x d) with the trials at ``rows`` only,
-    each of which has items: their items' vectors are read, not every item's (a few hundred
-    trials against a product over every item of the index)."""
-    return pairs_best_match(store, field, [query_items], np.zeros(len(rows), np.int64), rows)
 
 
 def pairs_best_match(

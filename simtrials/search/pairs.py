@@ -19,12 +19,13 @@ import numpy as np
 
 from . import arrays, relatedness
 from .query import Query
-from .score import Parts, Scoring, score
+from .score import Parts, Scoring
 from .similarity import (
     SEEDS_PER_HIT,
     bounded_sets,
     largest_rows,
     lonely_pairs,
+    pairs_text,
     query_has,
     weighted_scoring,
 )
@@ -78,7 +79,7 @@ def floors(
     up[np.arange(n_q), qrows] = -np.inf
     m = SEEDS_PER_HIT * k
     qi, rows = largest_rows(up, m)
-    seeds = _text(store, queries, qi, rows, weighted, bound, _sets(store, queries, weighted))
+    seeds = pairs_text(store, queries, qi, rows, weighted, bound, _sets(store, queries, weighted))
     seed_lo = lo_hi(seeds.score)[0]
     return Floors(up, np.partition(seed_lo.reshape(n_q, m), m - k, axis=1)[:, m - k])
 
@@ -109,7 +110,7 @@ def top_block(
     # the trials whose bound reaches the floor, their exact text scores, the k-th best lo(T)
     least = (lo_hi.least_text(floor.floor) - 2e-6).astype(np.float32)
     qi, rows = np.nonzero(floor.up >= least[:, None])
-    text = _text(store, queries, qi, rows, weighted, bound, _sets(store, queries, weighted))
+    text = pairs_text(store, queries, qi, rows, weighted, bound, _sets(store, queries, weighted))
     lo, hi = lo_hi(text.score)
     order = np.lexsort((-lo, qi))
     kth = lo[order][_starts(qi, n_q) + k - 1]
@@ -130,26 +131,6 @@ def top_block(
 def _starts(qi: np.ndarray, n_q: int) -> np.ndarray:
     """Where each query's pairs begin in ``qi`` (sorted)."""
     return np.searchsorted(qi, np.arange(n_q))
-
-
-def _text(
-    store: TrialStore,
-    queries: list[Query],
-    qi: np.ndarray,
-    rows: np.ndarray,
-    weighted: Scoring,
-    bound: Parts,
-    sets: list[str],
-) -> Parts:
-    """The exact text Parts of the pairs: ``bound``'s, with the best match of the query's
-    items in each of ``sets`` where both have items (``similarity._text_of`` for pairs)."""
-    per_field = {f: s[qi, rows] for f, s in bound.per_field.items()}  # copies
-    for f in sets:
-        vecs = [q.vectors.get(f) for q in queries]
-        both = arrays.has_items(store, f, rows) & query_has(vecs)[qi]
-        if both.any():
-            per_field[f][both] = arrays.pairs_best_match(store, f, vecs, qi[both], rows[both])
-    return score(per_field, bound.lexical[qi, rows], weighted)
 
 
 def _field(

@@ -47,6 +47,7 @@ __all__ = [
     "lonely_pairs",
     "largest_rows",
     "query_has",
+    "pairs_text",
 ]
 
 
@@ -171,10 +172,15 @@ def _exact_text(
         return rows, bound.take(rows)
     up = bound.score[rows]
     m = min(len(rows), SEEDS_PER_HIT * k)
-    seed_lo = lo_hi(_text_of(store, q, rows[_largest(up, m)], weighted, bound, sets).score)[0]
+    block = bound.take((None, slice(None)))  # 1 x n views: the block of one query
+
+    def text(at: np.ndarray) -> Parts:
+        return pairs_text(store, [q], np.zeros(len(at), np.int64), at, weighted, block, sets)
+
+    seed_lo = lo_hi(text(rows[_largest(up, m)]).score)[0]
     floor = np.partition(seed_lo, m - k)[m - k]
     keep = rows[up >= lo_hi.least_text(floor) - 2e-6]  # float slack: never lose a tie
-    return keep, _text_of(store, q, keep, weighted, bound, sets)
+    return keep, text(keep)
 
 
 def _largest(values: np.ndarray, m: int) -> np.ndarray:
@@ -209,18 +215,26 @@ def bounded_sets(store: TrialStore, q: Query, weighted: Scoring) -> list[str]:
     return [f for f in weighted.fields if f in store.sets and q.vectors.get(f) is not None]
 
 
-def _text_of(
-    store: TrialStore, q: Query, rows: np.ndarray, weighted: Scoring, bound: Parts, sets: list
+def pairs_text(
+    store: TrialStore,
+    queries: list[Query],
+    qi: np.ndarray,
+    rows: np.ndarray,
+    weighted: Scoring,
+    bound: Parts,
+    sets: list[str],
 ) -> Parts:
-    """The exact text Parts of the trials at ``rows``: ``bound``'s, with the best match of the
-    query's items in each of ``sets`` where the trial has items (trials without items, and
-    the cross-field ones, are exact in ``bound`` already)."""
-    per_field = {f: s[rows] for f, s in bound.per_field.items()}  # copies: filled in below
+    """The exact text Parts of the pairs (query ``queries[qi[p]]``, trial at ``rows[p]``):
+    ``bound``'s (:func:`text_bound`, B x n), with the best match of the query's items in each
+    of ``sets`` where both have items (the trials without items, and the cross-field ones,
+    are exact in ``bound`` already)."""
+    per_field = {f: s[qi, rows] for f, s in bound.per_field.items()}  # copies: filled in below
     for f in sets:
-        has = arrays.has_items(store, f, rows)
-        if has.any():
-            per_field[f][has] = arrays.rows_best_match(store, f, q.vectors[f], rows[has])
-    return score(per_field, bound.lexical[rows], weighted)
+        vecs = [q.vectors.get(f) for q in queries]
+        both = arrays.has_items(store, f, rows) & query_has(vecs)[qi]
+        if both.any():
+            per_field[f][both] = arrays.pairs_best_match(store, f, vecs, qi[both], rows[both])
+    return score(per_field, bound.lexical[qi, rows], weighted)
 
 
 def weighted_scoring(scoring: Scoring) -> Scoring:
