@@ -252,13 +252,22 @@ def test_forked_workers_give_the_same_table(index, monkeypatch, tmp_path):
 
     queries = _sample(index, 30)
     monkeypatch.setattr(batch, "BLOCK_CELLS", 4 * len(index))  # 8 blocks of 4 queries
-    forked = []
-    real = parallel.forked
-    monkeypatch.setattr(parallel, "forked", lambda *a: forked.append(1) or real(*a))
+    forked, here_ranked = [], []  # warm= of each forked call; blocks ranked in this process
+    real, real_frame = parallel.forked, batch._block_frame
+    monkeypatch.setattr(
+        parallel, "forked", lambda *a, **kw: forked.append(kw["warm"]) or real(*a, **kw)
+    )
+    monkeypatch.setattr(batch, "_block_frame", lambda *a: here_ranked.append(1) or real_frame(*a))
     here = index.similar_many(queries, k=5, show_progress=False)
+    assert len(here_ranked) == 8
+    here_ranked.clear()
     two = index.similar_many(queries, k=5, show_progress=False, workers=2)
-    assert forked == [1]
+    assert forked == [True] and here_ranked == []  # every block ranked by the processes
     pd.testing.assert_frame_equal(two, here)
+    index.store.derived.pop(batch._WARM)  # as if no block had been ranked here yet
+    cold = index.similar_many(queries, k=5, show_progress=False, workers=2)
+    assert forked == [True, False] and here_ranked == [1]  # the first block here, for the arrays
+    pd.testing.assert_frame_equal(cold, here)
     out = index.similar_many(
         queries, k=5, show_progress=False, workers=2, path=tmp_path / "r.parquet"
     )

@@ -35,6 +35,10 @@ __all__ = ["Ranked", "rank", "ids_of", "similar_many", "BLOCK_CELLS"]
 #: Queries x trials scored per block (the block's size adapts to the index's).
 BLOCK_CELLS = 1_500_000
 
+#: In ``store.derived`` once a block was ranked in this process (its arrays are made, so
+#: forked processes can take every block: :func:`simtrials.search.parallel.forked`).
+_WARM = "batch_warm"
+
 
 class Ranked(NamedTuple):
     """A ranking as arrays, best first: ``nct_ids`` (object) and ``scores`` (float32)."""
@@ -251,12 +255,14 @@ def similar_many(
 
         many = workers > 1 and len(blocks) > 2
         made = (
-            parallel.forked(blocks, first, rank, workers)
+            parallel.forked(blocks, first, rank, workers, warm=_WARM in store.derived)
             if many
             else parallel.in_turn(blocks, first, rank)
         )
     try:
         for part, frame in zip(blocks, made):
+            if blocked:  # the first block is ranked here: the index's arrays are made
+                store.derived[_WARM] = True
             if path is None:
                 frames.append(frame)
             else:

@@ -16,6 +16,7 @@ Both give the blocks' tables in order, the same tables as ranking each block alo
 from __future__ import annotations
 
 import functools
+import gc
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -55,12 +56,13 @@ _FORKED: dict[int, Rank] = {}
 
 
 def forked(
-    blocks: list[np.ndarray], first: First, rank: Rank, workers: int
+    blocks: list[np.ndarray], first: First, rank: Rank, workers: int, *, warm: bool = False
 ) -> Iterator[pd.DataFrame]:
     """The table of each block, in order, ranked by ``workers`` forked processes (one block
-    at a time each, BLAS on one thread). The first block is ranked here first, so that the
-    processes inherit the index's cached arrays. Where processes cannot be forked (Windows),
-    every block is ranked here (:func:`in_turn`; a warning says so)."""
+    at a time each, BLAS on one thread). Unless ``warm`` (the index's cached arrays are made
+    already), the first block is ranked here first, so that the processes inherit them.
+    Where processes cannot be forked (Windows), every block is ranked here (:func:`in_turn`;
+    a warning says so)."""
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -69,12 +71,19 @@ def forked(
         warnings.warn("workers > 1 needs fork(); ranking in this process", stacklevel=4)
         yield from in_turn(blocks, first, rank)
         return
-    yield rank(blocks[0], None)
+    if not warm:
+        yield rank(blocks[0], None)
     key = id(blocks)
     _FORKED[key] = rank
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_one_blas_thread)
+    # the processes share this one's memory until they write to it; a garbage collection in
+    # them would write to the header of every object (copying every page that holds one)
+    gc.freeze()
     try:
-        yield from pool.imap(functools.partial(_forked_block, key), blocks[1:])
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_one_blas_thread)
+    finally:
+        gc.unfreeze()
+    try:
+        yield from pool.imap(functools.partial(_forked_block, key), blocks[0 if warm else 1 :])
         pool.close()
     finally:
         pool.terminate()
