@@ -93,7 +93,7 @@ class _Block(NamedTuple):
     floors: pairs.Floors | None
 
 
-def _at_once(index: TrialIndex, pool_size: int, k: int, weights: Mapping) -> bool:
+def _at_once(pool_size: int, k: int, weights: Mapping) -> bool:
     """Whether a block's queries are ranked together (:func:`pairs.top_block`)."""
     bounded = relatedness.bounds(weights) is not None
     return bounded and pool_size > similarity.SEEDS_PER_HIT * k + 1
@@ -111,7 +111,7 @@ def _block_text(
         return _Block(qs, similarity.score_block(store, qs, index.scoring, weights), None)
     text = similarity.text_bound(store, qs, index.scoring)
     pool_size = len(store) if allowed is None else int(allowed.sum())
-    if not _at_once(index, pool_size, k, weights):
+    if not _at_once(pool_size, k, weights):
         return _Block(qs, text, None)
     made = pairs.floors(store, qs, qrows, allowed, k, index.scoring, weights, text)
     return _Block(qs, text, made)

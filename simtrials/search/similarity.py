@@ -366,9 +366,7 @@ def _capped_set(
 
     row = arrays.cached(store, ("capped", field, cap), make)
     out = np.full((len(vecs), len(row)), np.nan, dtype=np.float32)
-    for i, v in enumerate(vecs):
-        if v is not None and len(v):
-            out[i] = row
+    out[query_has(vecs)] = row
     return out
 
 
